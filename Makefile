@@ -1,0 +1,59 @@
+# congress-bot — one command runs the system, one runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.9.30
+# Use uv from PATH when present; otherwise install it (pinned) into .tools with pip.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: help install run send migrate test test-fast lint fmt typecheck docs bench compose-check clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## install every package and dev tool from uv.lock
+	$(UV) sync --frozen --all-packages
+
+migrate: install ## create the database if missing and apply migrations
+	$(RUN) congress-registration migrate
+
+run: migrate ## run all four services (and a Graph API stand-in) until Ctrl-C
+	$(RUN) congress-dev run
+
+send: ## post a signed sample WhatsApp message to the running ingress: make send TEXT="oi"
+	$(RUN) congress-dev send "$(or $(TEXT),oi)"
+
+lint: install ## ruff, formatting and the import rules
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) lint-imports
+
+typecheck: install ## mypy --strict over every package
+	$(RUN) mypy libs/common/src services/*/src tools/devkit/src
+
+test: lint typecheck ## install, lint, typecheck and run the whole suite (unit, integration, end to end)
+	$(RUN) pytest
+
+test-fast: install ## unit tests only (no services needed)
+	$(RUN) pytest -m "not integration and not e2e"
+
+fmt: install ## format and auto-fix
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+docs: install ## regenerate docs/asyncapi.yaml and docs/openapi/*.json
+	$(RUN) python -m devkit.docs docs
+
+bench: install ## end-to-end throughput and latency of the pipeline (prints figures)
+	$(RUN) python bench/pipeline.py
+
+compose-check: ## validate docker-compose.yml (needs docker-compose)
+	docker-compose config -q
+
+clean: ## remove caches and local tool installs
+	rm -rf .tools .mypy_cache .ruff_cache .pytest_cache

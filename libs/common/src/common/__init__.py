@@ -1,0 +1,1 @@
+"""Shared building blocks of congress-bot services: contracts, topology, settings, observability."""

@@ -1,0 +1,53 @@
+"""Commands the notifier carries out: messages to send to users."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from common.contracts.base import Contract, ReplyAddress
+from common.contracts.ingress import Provider
+
+
+class TextContent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["text"] = "text"
+    body: str = Field(min_length=1, max_length=4096)  # WhatsApp's limit for a text body
+    preview_url: bool = False
+
+
+# A discriminated union so richer content (buttons, lists, templates) can be added additively.
+Content = Annotated[TextContent, Field(discriminator="type")]
+
+
+class SendWhatsAppMessage(Contract):
+    """Send one WhatsApp message to a user.
+
+    ``message_id`` is the idempotency key: producers derive it deterministically from what caused
+    the send (see ``for_reply``), so a redelivered cause yields the same command and one send.
+    """
+
+    ROUTING_KEY: ClassVar[str] = "whatsapp.send"
+
+    provider: Provider
+    business_id: str = Field(min_length=1, description="The business number to send from.")
+    conversation_key: str = Field(min_length=1)
+    to: ReplyAddress
+    content: Content
+    in_reply_to: str | None = Field(
+        default=None, description="Provider message id this answers (quoted when useful)."
+    )
+    causation_id: uuid.UUID | None = Field(
+        default=None, description="message_id of the event that caused this command."
+    )
+
+    @staticmethod
+    def id_for_reply(cause_message_id: str, index: int) -> uuid.UUID:
+        """Deterministic id of the ``index``-th reply to an inbound message."""
+        return uuid.uuid5(_REPLY_NAMESPACE, f"{cause_message_id}#{index}")
+
+
+_REPLY_NAMESPACE = uuid.UUID("6f1c2a8e-3a51-4f0e-9a43-0c8a1c6e2b7d")

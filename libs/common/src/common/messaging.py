@@ -1,0 +1,156 @@
+"""The RabbitMQ topology on one page, and the one way services publish and subscribe.
+
+- One durable topic exchange, ``congress``, carries every contract under its routing key.
+- Each consumer queue is ``<consumer>.<routing key>``: a durable quorum queue with an explicit
+  delivery limit and a dead-letter exchange, so a message that fails (FastStream rejects without
+  requeue when a handler raises) or keeps crashing its consumer lands in ``<queue>.dlq`` instead of
+  vanishing.
+- Every service declares the whole topology at start (declarations are idempotent), so a message
+  published before its consumer ever ran waits in its queue instead of being unroutable.
+- Publishing is persistent, mandatory and confirmed; an unroutable or unconfirmed publish raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+
+from common.contracts import Contract, MessageReceived, SendWhatsAppMessage
+
+if TYPE_CHECKING:
+    import logging
+
+    from faststream.rabbit.publisher import RabbitPublisher
+    from faststream.rabbit.subscriber import RabbitSubscriber
+    from opentelemetry.sdk.trace import TracerProvider
+    from prometheus_client import CollectorRegistry
+
+    from common.settings import ServiceSettings
+
+EXCHANGE = RabbitExchange("congress", type=ExchangeType.TOPIC, durable=True)
+DEAD_LETTER_EXCHANGE = RabbitExchange("congress.dlx", type=ExchangeType.TOPIC, durable=True)
+
+# RabbitMQ 3.10 has no default delivery limit and 4.x drops past 20 without a DLX: be explicit.
+DELIVERY_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class ConsumerQueue:
+    """A consumer's durable queue for one contract."""
+
+    consumer: str
+    contract: type[Contract]
+
+    @property
+    def name(self) -> str:
+        return f"{self.consumer}.{self.contract.ROUTING_KEY}"
+
+    @property
+    def dead_letter_name(self) -> str:
+        return f"{self.name}.dlq"
+
+    def queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=self.contract.ROUTING_KEY,
+            arguments={
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
+                "x-dead-letter-routing-key": self.name,
+                "x-delivery-limit": DELIVERY_LIMIT,
+            },
+        )
+
+    def dead_letter_queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.dead_letter_name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=self.name,
+        )
+
+
+# Who consumes what. Contracts with no consumer here are still published (for other systems).
+CONVERSATION_MESSAGES = ConsumerQueue("conversation", MessageReceived)
+NOTIFIER_WHATSAPP_SENDS = ConsumerQueue("notifier", SendWhatsAppMessage)
+
+TOPOLOGY: tuple[ConsumerQueue, ...] = (CONVERSATION_MESSAGES, NOTIFIER_WHATSAPP_SENDS)
+CONTRACTS: tuple[type[Contract], ...] = (MessageReceived, SendWhatsAppMessage)
+
+
+def create_broker(
+    settings: ServiceSettings,
+    *,
+    service: str,
+    tracer_provider: TracerProvider,
+    registry: CollectorRegistry,
+    logger: logging.Logger | None = None,
+) -> RabbitBroker:
+    """A broker whose defaults do not lose messages (see the module docstring)."""
+    return RabbitBroker(
+        settings.amqp_url,
+        fail_fast=True,
+        app_id=service,
+        graceful_timeout=settings.graceful_timeout_s,
+        ack_policy=AckPolicy.REJECT_ON_ERROR,
+        default_channel=Channel(
+            prefetch_count=settings.broker_prefetch,
+            publisher_confirms=True,
+            on_return_raises=True,
+        ),
+        middlewares=(
+            RabbitTelemetryMiddleware(tracer_provider=tracer_provider),
+            RabbitPrometheusMiddleware(registry=registry, app_name=service),
+        ),
+        logger=logger,
+        description=f"congress-bot {service}",
+    )
+
+
+def publisher(broker: RabbitBroker, contract: type[Contract], *, timeout: float) -> RabbitPublisher:
+    """A persistent, mandatory, confirmed publisher of one contract (documented in AsyncAPI)."""
+    return broker.publisher(
+        exchange=EXCHANGE,
+        routing_key=contract.ROUTING_KEY,
+        persist=True,
+        mandatory=True,
+        timeout=timeout,
+        schema=contract,
+        message_type=contract.message_type(),
+        title=f"{contract.ROUTING_KEY}:publish",
+        description=contract.__doc__,
+    )
+
+
+def subscriber(broker: RabbitBroker, queue: ConsumerQueue) -> RabbitSubscriber:
+    """Subscribe to a consumer queue; ack after the handler returns, dead-letter if it raises."""
+    return broker.subscriber(
+        queue.queue(),
+        EXCHANGE,
+        ack_policy=AckPolicy.REJECT_ON_ERROR,
+        title=f"{queue.name}:consume",
+    )
+
+
+async def declare_topology(broker: RabbitBroker) -> None:
+    """Declare exchanges, every consumer queue and its dead-letter queue (idempotent)."""
+    await broker.declare_exchange(EXCHANGE)
+    dlx = await broker.declare_exchange(DEAD_LETTER_EXCHANGE)
+    for consumer_queue in TOPOLOGY:
+        queue = await broker.declare_queue(consumer_queue.queue())
+        await queue.bind(EXCHANGE.name, routing_key=consumer_queue.contract.ROUTING_KEY)
+        dead = await broker.declare_queue(consumer_queue.dead_letter_queue())
+        await dead.bind(dlx, routing_key=consumer_queue.name)

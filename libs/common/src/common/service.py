@@ -1,0 +1,169 @@
+"""The HTTP frame every service shares: lifespan, /healthz, /readyz, /metrics, tracing.
+
+A service's ``create_app`` builds its clients and handlers, then hands them to ``create_service_app``;
+this is the only place a broker is started and stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel
+
+from common.logging import get_logger
+from common.messaging import declare_topology
+
+ReadinessCheck = Callable[[], Awaitable[object]]
+Hook = Callable[[], Awaitable[object]]
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """What a service hands to the shared frame."""
+
+    name: str
+    version: str
+    broker: RabbitBroker
+    registry: CollectorRegistry
+    tracer_provider: TracerProvider
+    readiness_timeout_s: float
+    checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    on_startup: list[Hook] = field(default_factory=list)  # after the broker connects
+    on_shutdown: list[Hook] = field(default_factory=list)  # after the broker stops
+
+
+class CheckResult(BaseModel):
+    ok: bool
+    latency_ms: float
+    error: str | None = None
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, CheckResult]
+
+
+class Liveness(BaseModel):
+    status: str
+    service: str
+    version: str
+
+
+async def _run_check(check: ReadinessCheck, timeout: float) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout):
+            await check()
+    except Exception as exc:  # a failing dependency is a result here, not an error
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return CheckResult(ok=False, latency_ms=_ms_since(started), error=error)
+    return CheckResult(ok=True, latency_ms=_ms_since(started))
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def broker_check(broker: RabbitBroker) -> ReadinessCheck:
+    async def check() -> None:
+        if not await broker.ping(timeout=1.0):
+            raise ConnectionError("broker connection is down")
+
+    return check
+
+
+def _ops_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    checks = {"broker": broker_check(runtime.broker), **runtime.checks}
+
+    @router.get("/healthz", response_model=Liveness, summary="The process is alive")
+    async def healthz() -> Liveness:
+        return Liveness(status="ok", service=runtime.name, version=runtime.version)
+
+    @router.get(
+        "/readyz",
+        response_model=Readiness,
+        summary="Broker, database and cache answer, with latency",
+        responses={503: {"model": Readiness, "description": "A dependency does not answer"}},
+    )
+    async def readyz() -> Any:
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[n], runtime.readiness_timeout_s) for n in names))
+        body = Readiness(
+            status="ready" if all(r.ok for r in results) else "not_ready",
+            checks=dict(zip(names, results, strict=True)),
+        )
+        code = 200 if body.status == "ready" else 503
+        return JSONResponse(body.model_dump(mode="json"), status_code=code)
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    )
+    async def metrics() -> Response:
+        return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    routers: Sequence[APIRouter] = (),
+    description: str = "",
+) -> FastAPI:
+    """A FastAPI app that runs the service's broker for its lifetime.
+
+    Start-up connects the broker (refusing to start if it is unreachable), declares the topology,
+    starts subscribers; shutdown (uvicorn on SIGTERM) stops consuming, lets in-flight handlers finish
+    within the graceful timeout, then closes clients.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.broker.connect()
+        await declare_topology(runtime.broker)
+        for hook in runtime.on_startup:
+            await hook()
+        await runtime.broker.start()
+        log.info("service.started", version=runtime.version)
+        try:
+            yield
+        finally:
+            log.info("service.stopping")
+            await runtime.broker.stop()
+            for hook in runtime.on_shutdown:
+                await hook()
+            log.info("service.stopped")
+
+    app = FastAPI(
+        title=f"congress-bot {runtime.name}",
+        version=runtime.version,
+        description=description,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime  # for tools that document the service (AsyncAPI)
+    app.include_router(_ops_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=runtime.tracer_provider,
+        excluded_urls="healthz,readyz,metrics",
+    )
+    return app

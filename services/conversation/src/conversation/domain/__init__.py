@@ -1,0 +1,1 @@
+"""Pure dialogue logic: no I/O, no clock, no randomness — inputs in, decisions out."""

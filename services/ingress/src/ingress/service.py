@@ -1,0 +1,56 @@
+"""Use case: accept normalised messages — dedupe, publish with confirms, report what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from common.contracts import MessageReceived
+from common.logging import get_logger
+from ingress.dedupe import Deduplicator
+from ingress.errors import Unavailable
+
+Publish = Callable[[MessageReceived], Awaitable[object]]
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Accepted:
+    published: int = 0
+    duplicates: int = 0
+
+
+async def accept(messages: list[MessageReceived], dedupe: Deduplicator, publish: Publish) -> Accepted:
+    """Publish each message not seen before; raise ``Unavailable`` if one is not confirmed.
+
+    Messages published before the failure stay confirmed, so the provider's retry of the whole
+    batch publishes only what is missing.
+    """
+    result = Accepted()
+    for message in messages:
+        key = f"{message.provider.value}:{message.business_id}:{message.provider_message_id}"
+        try:
+            claimed = await dedupe.claim(key)
+        except Exception as exc:
+            log.warning("dedupe.unavailable", error=repr(exc))
+            raise Unavailable("the dedupe store did not answer; retry later") from exc
+        if not claimed:
+            result.duplicates += 1
+            log.info("message.duplicate_ignored", provider_message_id=message.provider_message_id)
+            continue
+        try:
+            await publish(message)
+        except Exception as exc:
+            await dedupe.release(key)
+            log.warning("message.publish_failed", error=repr(exc))
+            raise Unavailable("the broker did not confirm the message; retry later") from exc
+        await dedupe.confirm(key)
+        result.published += 1
+        log.info(
+            "message.accepted",
+            provider_message_id=message.provider_message_id,
+            message_id=str(message.message_id),
+            kind=message.kind.value,
+        )
+    return result

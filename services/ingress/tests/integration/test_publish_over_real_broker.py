@@ -1,0 +1,106 @@
+"""Ingress against the real RabbitMQ and Redis: what is accepted is in the queue, durably."""
+
+import json
+
+import aio_pika
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from prometheus_client import CollectorRegistry
+
+from common.messaging import CONVERSATION_MESSAGES, create_broker, declare_topology
+from common.settings import ServiceSettings
+from common.telemetry import setup_tracing
+from devkit import samples
+from ingress.app import create_app
+from ingress.config import IngressSettings
+
+pytestmark = pytest.mark.integration
+SECRET = "integration-secret"
+
+
+@pytest.fixture
+async def ingress(amqp_url, redis_url):
+    settings = IngressSettings(amqp_url=amqp_url, redis_url=redis_url, meta_app_secret=SECRET)
+    app = create_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as c,
+    ):
+        yield c
+
+
+@pytest.fixture
+async def channel(amqp_url):
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        yield await connection.channel()
+
+
+async def post(client, body: bytes) -> httpx.Response:
+    return await client.post(
+        "/webhooks/meta", content=body, headers={"X-Hub-Signature-256": samples.meta_signature(SECRET, body)}
+    )
+
+
+async def drain(channel, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    queue = await channel.get_queue(queue_name, ensure=False)
+    got = []
+    while (message := await queue.get(fail=False, timeout=5)) is not None:
+        await message.ack()
+        got.append(message)
+    return got
+
+
+async def test_accepted_message_waits_in_the_conversation_queue_persistently(ingress, channel):
+    await drain(channel, CONVERSATION_MESSAGES.name)
+    body = samples.meta_text("quero me inscrever", wamid="wamid.integration-1")
+    r = await post(ingress, body)
+    assert r.status_code == 200
+    [message] = await drain(channel, CONVERSATION_MESSAGES.name)
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.type == "message.received.v1"
+    assert "traceparent" in message.headers
+    payload = json.loads(message.body)
+    assert payload["text"] == "quero me inscrever"
+    assert payload["provider_message_id"] == "wamid.integration-1"
+    assert message.message_id == payload["message_id"]
+
+
+async def redeclare_topology(amqp_url: str) -> None:
+    """Put the queues back the way every service does at start."""
+    broker = create_broker(
+        ServiceSettings(amqp_url=amqp_url),
+        service="test",
+        tracer_provider=setup_tracing("test"),
+        registry=CollectorRegistry(),
+    )
+    await broker.connect()
+    try:
+        await declare_topology(broker)
+    finally:
+        await broker.stop()
+
+
+async def test_unroutable_publish_is_503_then_the_retry_goes_through(ingress, channel, amqp_url):
+    queue = await channel.get_queue(CONVERSATION_MESSAGES.name, ensure=False)
+    await queue.delete(if_unused=False, if_empty=False)
+    body = samples.meta_text("oi", wamid="wamid.integration-unroutable")
+    try:
+        r = await post(ingress, body)
+        assert r.status_code == 503
+        assert r.headers["Retry-After"]
+    finally:
+        await redeclare_topology(amqp_url)
+    retry = await post(ingress, body)
+    assert retry.status_code == 200
+    assert retry.json()["published"] == 1
+    [message] = await drain(channel, CONVERSATION_MESSAGES.name)
+    assert json.loads(message.body)["provider_message_id"] == "wamid.integration-unroutable"
+
+
+async def test_readiness_reports_broker_and_cache_latency(ingress):
+    body = (await ingress.get("/readyz")).json()
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"broker", "cache"}
+    assert all(c["ok"] and c["latency_ms"] >= 0 for c in body["checks"].values())

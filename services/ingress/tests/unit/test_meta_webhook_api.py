@@ -1,0 +1,155 @@
+"""The Meta webhook routes over HTTP, with fakes at the two seams (dedupe store, publisher)."""
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from common.contracts import MessageReceived
+from devkit import samples
+from ingress.http_errors import install_error_handlers
+from ingress.meta import signature
+from ingress.meta.api import meta_router
+
+SECRET = "unit-secret"
+TOKEN = "unit-token"
+
+
+class FakeDedupe:
+    def __init__(self) -> None:
+        self.state: dict[str, str] = {}
+
+    async def claim(self, key: str) -> bool:
+        if key in self.state:
+            return False
+        self.state[key] = "claimed"
+        return True
+
+    async def confirm(self, key: str) -> None:
+        self.state[key] = "published"
+
+    async def release(self, key: str) -> None:
+        self.state.pop(key, None)
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[MessageReceived] = []
+        self.fail = False
+
+    async def __call__(self, message: MessageReceived) -> None:
+        if self.fail:
+            raise ConnectionError("broker went away")
+        self.published.append(message)
+
+
+@pytest.fixture
+def fakes():
+    return FakeDedupe(), FakePublisher()
+
+
+@pytest.fixture
+async def client(fakes):
+    dedupe, publish = fakes
+    app = FastAPI()
+    app.include_router(
+        meta_router(
+            app_secret=SECRET, verify_token=TOKEN, max_body_bytes=4096, dedupe=dedupe, publish=publish
+        )
+    )
+    install_error_handlers(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        yield c
+
+
+def signed(body: bytes) -> dict[str, str]:
+    return {"X-Hub-Signature-256": signature.sign(SECRET, body), "Content-Type": "application/json"}
+
+
+async def test_handshake_echoes_challenge_as_plain_text(client):
+    r = await client.get(
+        "/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": "1158201444"},
+    )
+    assert r.status_code == 200
+    assert r.text == "1158201444"
+    assert r.headers["content-type"].startswith("text/plain")
+
+
+async def test_handshake_with_wrong_token_is_403(client):
+    r = await client.get(
+        "/webhooks/meta", params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}
+    )
+    assert r.status_code == 403
+
+
+async def test_handshake_with_wrong_mode_or_missing_params_is_400(client):
+    r = await client.get("/webhooks/meta", params={"hub.mode": "unsubscribe", "hub.verify_token": TOKEN})
+    assert r.status_code == 400
+    assert "hub.mode" in r.json()["detail"]
+
+
+async def test_signed_text_message_is_published_once(client, fakes):
+    _, publish = fakes
+    body = samples.load("meta_text.json")
+    first = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    again = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert first.status_code == again.status_code == 200
+    assert first.json() == {"published": 1, "duplicates": 0, "statuses": 0, "ignored": 0}
+    assert again.json()["duplicates"] == 1
+    assert [m.text for m in publish.published] == ["Body Text"]
+
+
+async def test_missing_signature_is_401_and_nothing_published(client, fakes):
+    body = samples.load("meta_text.json")
+    r = await client.post("/webhooks/meta", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 401
+    assert fakes[1].published == []
+
+
+async def test_wrong_signature_is_403_and_nothing_published(client, fakes):
+    body = samples.load("meta_text.json")
+    r = await client.post("/webhooks/meta", content=body, headers={"X-Hub-Signature-256": "sha256=00"})
+    assert r.status_code == 403
+    assert fakes[1].published == []
+
+
+async def test_status_only_webhook_publishes_nothing(client, fakes):
+    body = samples.load("meta_status_sent.json")
+    r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.status_code == 200
+    assert r.json()["statuses"] == 1
+    assert fakes[1].published == []
+
+
+async def test_body_that_is_not_json_is_400_with_reason(client):
+    body = b"not json{"
+    r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.status_code == 400
+    assert "JSON" in r.json()["detail"]
+
+
+async def test_oversized_body_is_413_before_anything_else(client):
+    body = b"{" + b" " * 5000 + b"}"
+    r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.status_code == 413
+
+
+async def test_unconfirmed_publish_is_503_and_retry_is_not_a_duplicate(client, fakes):
+    _, publish = fakes
+    body = samples.meta_text("oi", wamid="wamid.retry")
+    publish.fail = True
+    r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.status_code == 503
+    assert r.headers["Retry-After"] == "5"
+    publish.fail = False
+    r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.json()["published"] == 1
+    assert len(publish.published) == 1
+
+
+async def test_signed_json_of_unknown_shape_is_accepted_so_meta_stops_retrying(client, fakes):
+    body = b'{"unexpected": true}'
+    r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.status_code == 200
+    assert r.json()["ignored"] == 1
+    assert fakes[1].published == []

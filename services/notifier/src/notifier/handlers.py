@@ -1,0 +1,33 @@
+"""Broker subscribers of the notifier (thin: decode, call the use case)."""
+
+from __future__ import annotations
+
+from faststream.rabbit import RabbitBroker
+from faststream.rabbit.annotations import RabbitMessage
+
+from common.contracts import SendWhatsAppMessage
+from common.messaging import NOTIFIER_WHATSAPP_SENDS, subscriber
+from notifier.graph import GraphClient
+from notifier.ledger import Ledger
+from notifier.service import deliver
+
+
+def register_handlers(
+    broker: RabbitBroker,
+    *,
+    ledger: Ledger,
+    graph: GraphClient,
+    attempts: int,
+    backoff_max_s: float,
+) -> None:
+    @subscriber(broker, NOTIFIER_WHATSAPP_SENDS)
+    async def on_send_whatsapp_message(command: SendWhatsAppMessage, message: RabbitMessage) -> None:
+        """Send a WhatsApp message through the Graph API, once."""
+        await deliver(
+            command,
+            ledger=ledger,
+            send=graph.send,
+            redelivered=bool(message.raw_message.redelivered),
+            attempts=attempts,
+            backoff_max_s=backoff_max_s,
+        )

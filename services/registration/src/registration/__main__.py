@@ -1,0 +1,32 @@
+"""``congress-registration [serve|migrate|revision -m MSG]``."""
+
+from __future__ import annotations
+
+import argparse
+
+from common.runner import serve
+from registration import migrate
+from registration.app import SERVICE, create_app
+from registration.config import RegistrationSettings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="congress-registration")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the service (default)")
+    sub.add_parser("migrate", help="create the database if missing and apply every migration")
+    revision = sub.add_parser("revision", help="autogenerate a migration from the models")
+    revision.add_argument("-m", "--message", required=True)
+    args = parser.parse_args(argv)
+
+    settings = RegistrationSettings()
+    if args.command == "migrate":
+        migrate.upgrade(settings.database_url)
+    elif args.command == "revision":
+        migrate.make_revision(settings.database_url, args.message)
+    else:
+        serve(SERVICE, settings, lambda: create_app(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Developer tools for congress-bot: never imported by a service."""

@@ -1,0 +1,78 @@
+"""Generate the system's interface documents from the code itself.
+
+- ``asyncapi.yaml``: every channel and message of every service's broker, one document.
+- ``openapi/<service>.json``: every HTTP endpoint of each service.
+
+``python -m devkit.docs <dir>`` writes them; a test checks the committed copies are current.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+from faststream.specification import AsyncAPI
+
+from common.service import ServiceRuntime
+from conversation.app import create_app as conversation_app
+from conversation.config import ConversationSettings
+from ingress.app import create_app as ingress_app
+from ingress.config import IngressSettings
+from notifier.app import create_app as notifier_app
+from notifier.config import NotifierSettings
+from registration.app import create_app as registration_app
+from registration.config import RegistrationSettings
+
+VERSION = "0.1.0"
+# Fixed, so the documents do not depend on the environment they are generated in.
+DOC_BROKER_URL = "amqp://rabbitmq:5672/"
+
+
+def service_apps() -> dict[str, FastAPI]:
+    """Each service's app, built but never started (nothing connects)."""
+    url = DOC_BROKER_URL
+    return {
+        "ingress": ingress_app(IngressSettings(_env_file=None, amqp_url=url)),
+        "conversation": conversation_app(ConversationSettings(_env_file=None, amqp_url=url)),
+        "registration": registration_app(RegistrationSettings(_env_file=None, amqp_url=url)),
+        "notifier": notifier_app(NotifierSettings(_env_file=None, amqp_url=url)),
+    }
+
+
+def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
+    brokers = [
+        app.state.runtime.broker for app in apps.values() if isinstance(app.state.runtime, ServiceRuntime)
+    ]
+    spec = AsyncAPI(
+        *brokers,
+        title="congress-bot",
+        version=VERSION,
+        description="Events and commands on the congress-bot RabbitMQ bus (exchange `congress`).",
+        schema_version="3.0.0",
+    )
+    return spec.to_specification().to_yaml()
+
+
+def openapi_json(app: FastAPI) -> str:
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def render() -> dict[str, str]:
+    apps = service_apps()
+    files = {"asyncapi.yaml": asyncapi_yaml(apps)}
+    files.update({f"openapi/{name}.json": openapi_json(app) for name, app in apps.items()})
+    return files
+
+
+def write(directory: Path) -> None:
+    for name, text in render().items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    write(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))

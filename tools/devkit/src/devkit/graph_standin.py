@@ -1,0 +1,103 @@
+"""A local stand-in for Meta's Graph API: speaks the real send protocol and records what it got.
+
+Used by ``make run`` (so a developer sees the bot's replies) and by the end-to-end tests.
+``POST /{version}/{phone_number_id}/messages`` answers like Meta does; ``GET /_received`` lists
+what arrived. ``fail_next`` makes the next N sends answer 503, for retry tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class ReceivedMessage:
+    version: str
+    phone_number_id: str
+    authorization: str | None
+    traceparent: str | None
+    body: dict[str, Any]
+    arrived_at: float = field(default_factory=time.perf_counter)  # for latency measurements
+
+
+@dataclass
+class GraphStandin:
+    access_token: str | None = None
+    echo: bool = False
+    fail_next: int = 0
+    messages: list[ReceivedMessage] = field(default_factory=list)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def reset(self) -> None:
+        self.messages.clear()
+        self.fail_next = 0
+
+    async def wait_for(self, count: int, timeout: float) -> list[ReceivedMessage]:
+        """Wait until at least ``count`` messages arrived (or raise TimeoutError)."""
+        async with asyncio.timeout(timeout), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.messages) >= count)
+        return list(self.messages)
+
+    async def handle_send(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization")
+        if self.access_token is not None and auth != f"Bearer {self.access_token}":
+            return _error(401, 190, "Invalid OAuth access token")
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return _error(400, 100, "Invalid JSON")
+        recipient = body.get("to") or body.get("recipient")
+        if body.get("messaging_product") != "whatsapp" or not recipient or "type" not in body:
+            return _error(400, 100, "Invalid parameter")
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return _error(503, 2, "Service temporarily unavailable")
+        message = ReceivedMessage(
+            version=request.match_info["version"],
+            phone_number_id=request.match_info["phone_number_id"],
+            authorization=auth,
+            traceparent=request.headers.get("traceparent"),
+            body=body,
+        )
+        async with self._arrived:
+            self.messages.append(message)
+            wamid = f"wamid.standin.{len(self.messages)}"
+            self._arrived.notify_all()
+        if self.echo:
+            text = body.get("text", {}).get("body", body)
+            print(f"\n📤 WhatsApp reply to {recipient}:\n{text}\n", flush=True)
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": recipient, "wa_id": recipient}],
+                "messages": [{"id": wamid}],
+            }
+        )
+
+    async def handle_list(self, _: web.Request) -> web.Response:
+        return web.json_response([m.__dict__ for m in self.messages])
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{version}/{phone_number_id}/messages", self.handle_send)
+        app.router.add_get("/_received", self.handle_list)
+        return app
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return web.json_response(
+        {"error": {"message": message, "type": "OAuthException", "code": code}}, status=status
+    )
+
+
+def main(port: int) -> None:
+    standin = GraphStandin(echo=True)
+    print(f"Graph API stand-in listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
+    web.run_app(standin.app(), host="127.0.0.1", port=port, print=None)

@@ -1,0 +1,157 @@
+"""Pytest fixtures for tests that use the real RabbitMQ, PostgreSQL and Redis of this machine.
+
+Each test session gets its own RabbitMQ vhost, PostgreSQL database (migrated) and Redis database
+number, so tests never see ``make run``'s data nor each other's. A service that does not answer
+fails the test with the command that starts it: these tests never skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from devkit import infra
+from devkit.graph_standin import GraphStandin
+from devkit.processes import SERVICES, Supervisor, service_spec
+
+TEST_REDIS_DB = 15
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    """A fresh RabbitMQ vhost for this test session."""
+    with _or_fail(), infra.rabbitmq_vhost() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    with _or_fail():
+        return infra.redis_database(TEST_REDIS_DB)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session, built by running the migrations."""
+    with _or_fail(), infra.migrated_database() as url:
+        yield url
+
+
+@contextmanager
+def _or_fail() -> Iterator[None]:
+    try:
+        yield
+    except infra.ServiceDown as exc:
+        pytest.fail(str(exc))
+
+
+@dataclass
+class RunningStandin:
+    standin: GraphStandin
+    url: str
+
+
+@pytest_asyncio.fixture(scope="module")
+async def graph_server() -> AsyncIterator[RunningStandin]:
+    """A local Graph API stand-in speaking Meta's send protocol, on a free port (per module)."""
+    standin = GraphStandin(access_token="test-access-token")
+    runner = web.AppRunner(standin.app())
+    await runner.setup()
+    port = infra.free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield RunningStandin(standin, f"http://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+
+
+@dataclass
+class RunningSystem:
+    supervisor: Supervisor
+    ingress_url: str
+    graph: GraphStandin
+    app_secret: str
+    verify_token: str
+
+
+TEST_APP_SECRET = "test-app-secret"
+TEST_VERIFY_TOKEN = "test-verify-token"
+TEST_PHONE_NUMBER_ID = "1122334455667"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def running_system(
+    amqp_url: str, redis_url: str, database_url: str, graph_server: RunningStandin
+) -> AsyncIterator[RunningSystem]:
+    """The four services as processes, against this session's broker vhost, database and cache."""
+    env = {
+        "ENVIRONMENT": "test",
+        "AMQP_URL": amqp_url,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+        "META_APP_SECRET": TEST_APP_SECRET,
+        "META_VERIFY_TOKEN": TEST_VERIFY_TOKEN,
+        "META_ACCESS_TOKEN": "test-access-token",
+        "META_PHONE_NUMBER_ID": TEST_PHONE_NUMBER_ID,
+        "META_GRAPH_URL": graph_server.url,
+        "LOG_LEVEL": "INFO",
+    }
+    ports = {name: infra.free_port() for name in SERVICES}
+    supervisor = Supervisor(stop_timeout=20)
+    await supervisor.start([service_spec(name, ports[name], env) for name in SERVICES])
+    try:
+        await supervisor.wait_ready(timeout=60)
+        yield RunningSystem(
+            supervisor,
+            f"http://127.0.0.1:{ports['ingress']}",
+            graph_server.standin,
+            TEST_APP_SECRET,
+            TEST_VERIFY_TOKEN,
+        )
+    except BaseException:
+        for child in supervisor.children:
+            sys.stderr.write("\n".join(f"{child.spec.name} | {line}" for line in child.lines) + "\n")
+        raise
+    finally:
+        await asyncio.shield(supervisor.stop())
+
+
+@pytest.fixture
+def graph_api(graph_server: RunningStandin) -> RunningStandin:
+    """The module's Graph API stand-in, emptied for this test."""
+    graph_server.standin.reset()
+    return graph_server
+
+
+@pytest.fixture
+def system(
+    request: pytest.FixtureRequest, running_system: RunningSystem, graph_api: RunningStandin
+) -> Iterator[RunningSystem]:
+    """The running system (shared by a module's tests), its Graph API stand-in emptied.
+
+    When the test fails, the services' recent logs are printed with the failure.
+    """
+    seen = {c.spec.name: len(c.lines) for c in running_system.supervisor.children}
+    yield running_system
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for child in running_system.supervisor.children:
+            for line in child.lines[seen[child.spec.name] :][-200:]:
+                sys.stderr.write(f"{child.spec.name} | {line}\n")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
