@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,6 @@ from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from common.contracts import Contract, MessageReceived, SendWhatsAppMessage
 
 if TYPE_CHECKING:
-    import logging
-
     from faststream.rabbit.publisher import RabbitPublisher
     from faststream.rabbit.subscriber import RabbitSubscriber
     from opentelemetry.sdk.trace import TracerProvider
@@ -97,7 +96,6 @@ def create_broker(
     service: str,
     tracer_provider: TracerProvider,
     registry: CollectorRegistry,
-    logger: logging.Logger | None = None,
 ) -> RabbitBroker:
     """A broker whose defaults do not lose messages (see the module docstring)."""
     return RabbitBroker(
@@ -115,7 +113,9 @@ def create_broker(
             RabbitTelemetryMiddleware(tracer_provider=tracer_provider),
             RabbitPrometheusMiddleware(registry=registry, app_name=service),
         ),
-        logger=logger,
+        # Through our JSON logging; per-message access lines at DEBUG, handler errors at ERROR.
+        logger=logging.getLogger(f"faststream.{service}"),
+        log_level=logging.DEBUG,
         description=f"congress-bot {service}",
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -33,7 +34,7 @@ async def run_all() -> int:
         )
     ports = {name: int(_setting(f"{name.upper()}_PORT", str(port))) for name, port in DEFAULT_PORTS.items()}
     specs += [service_spec(name, ports[name], env) for name in SERVICES]
-    supervisor = Supervisor(echo=lambda line: print(line, flush=True))
+    supervisor = Supervisor(echo=_print)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -57,14 +58,22 @@ async def run_all() -> int:
     else:
         print("\nStopping all services…", flush=True)
     codes = await supervisor.stop()
-    print(f"Stopped: {codes}", flush=True)
+    # uvicorn re-raises SIGTERM after its graceful shutdown, so -SIGTERM is a clean stop too.
+    unclean = {name: rc for name, rc in codes.items() if rc not in (0, -signal.SIGTERM)}
+    print(f"Stopped{f' (unclean: {unclean})' if unclean else ' cleanly'}.", flush=True)
     return code
 
 
+def _print(line: str) -> None:
+    # If our reader (a pipe, `| tee`) went away, keep going: the children must still be stopped.
+    with contextlib.suppress(BrokenPipeError):
+        print(line, flush=True)
+
+
 def _banner(ingress_port: int, standin_url: str | None) -> str:
-    where = (
-        f"the local Graph API stand-in ({standin_url}), printed above" if standin_url else "META_GRAPH_URL"
-    )
+    where = "META_GRAPH_URL"
+    if standin_url:
+        where = f"a local Graph API stand-in ({standin_url}) that prints them here"
     return f"""
 ✓ congress-bot is running. Ingress listens on http://127.0.0.1:{ingress_port}
   Meta webhook:  http://127.0.0.1:{ingress_port}/webhooks/meta   (API docs: /docs)

@@ -6,6 +6,7 @@ Used by ``make run`` and by the end-to-end tests, so both start the system the s
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import sys
@@ -61,6 +62,7 @@ class Supervisor:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
+                preexec_fn=_die_with_parent,
             )
             child = Child(spec, process)
             child.pump = asyncio.create_task(self._pump(child))
@@ -117,6 +119,16 @@ class Supervisor:
 
     def logs(self, name: str) -> list[str]:
         return next(c.lines for c in self.children if c.spec.name == name)
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if this supervisor dies, so nothing is left orphaned."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _answers_200(url: str) -> bool:

@@ -1,0 +1,141 @@
+"""On the real RabbitMQ: nothing a consumer fails on is lost — it waits in the dead-letter queue.
+
+FastStream rejects without requeue when a handler raises; these tests prove our topology turns that
+rejection into a dead-lettered message rather than a dropped one.
+"""
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import aio_pika
+import pytest
+from prometheus_client import CollectorRegistry
+
+from common.contracts import AddressKind, MessageKind, MessageReceived, Provider, ReplyAddress
+from common.messaging import (
+    CONVERSATION_MESSAGES,
+    EXCHANGE,
+    create_broker,
+    declare_topology,
+    publisher,
+    subscriber,
+)
+from common.settings import ServiceSettings
+from common.telemetry import setup_tracing
+from devkit import infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def vhost_url():
+    with infra.rabbitmq_vhost("congress-dlq-test") as url:
+        yield url
+
+
+def make_broker(url: str):
+    return create_broker(
+        ServiceSettings(amqp_url=url),
+        service="test",
+        tracer_provider=setup_tracing("test"),
+        registry=CollectorRegistry(),
+    )
+
+
+def message() -> MessageReceived:
+    return MessageReceived(
+        provider=Provider.META,
+        provider_message_id="wamid.poison",
+        business_id="biz",
+        conversation_key="meta:biz:1",
+        reply_to=ReplyAddress(kind=AddressKind.WA_ID, id="1"),
+        sent_at=datetime.now(UTC),
+        kind=MessageKind.TEXT,
+        text="boom",
+    )
+
+
+async def dead_letters(
+    url: str, expected: int, timeout: float = 10
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(CONVERSATION_MESSAGES.dead_letter_name, ensure=False)
+        got: list[aio_pika.abc.AbstractIncomingMessage] = []
+        async with asyncio.timeout(timeout):
+            while len(got) < expected:
+                incoming = await queue.get(fail=False)
+                if incoming is None:
+                    await asyncio.sleep(0.05)
+                    continue
+                await incoming.ack()
+                got.append(incoming)
+        return got
+
+
+async def test_a_handler_that_raises_dead_letters_the_message(vhost_url):
+    broker = make_broker(vhost_url)
+    attempts = 0
+
+    @subscriber(broker, CONVERSATION_MESSAGES)
+    async def failing(msg: MessageReceived) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise RuntimeError("handler bug")
+
+    await broker.connect()
+    await declare_topology(broker)
+    await broker.start()
+    try:
+        sent = message()
+        await publisher(broker, MessageReceived, timeout=5).publish(sent, message_id=str(sent.message_id))
+        [dead] = await dead_letters(vhost_url, 1)
+    finally:
+        await broker.stop()
+    assert attempts == 1  # rejected, not requeued in a hot loop
+    assert json.loads(dead.body)["message_id"] == str(sent.message_id)
+    death = dead.headers["x-death"][0]
+    assert death["queue"] == CONVERSATION_MESSAGES.name
+    assert death["reason"] == "rejected"
+
+
+async def test_a_message_that_is_not_the_contract_is_dead_lettered_not_dropped(vhost_url):
+    broker = make_broker(vhost_url)
+
+    @subscriber(broker, CONVERSATION_MESSAGES)
+    async def handler(msg: MessageReceived) -> None:
+        raise AssertionError("never called with an invalid message")
+
+    await broker.connect()
+    await declare_topology(broker)
+    await broker.start()
+    try:
+        await broker.publish(
+            b'{"not": "a MessageReceived"}',
+            exchange=EXCHANGE,
+            routing_key=MessageReceived.ROUTING_KEY,
+            persist=True,
+        )
+        [dead] = await dead_letters(vhost_url, 1)
+    finally:
+        await broker.stop()
+    assert json.loads(dead.body) == {"not": "a MessageReceived"}
+
+
+async def test_published_before_any_consumer_ran_the_message_waits(vhost_url):
+    """Every service declares the whole topology, so early publishes are routable and kept."""
+    broker = make_broker(vhost_url)
+    await broker.connect()
+    await declare_topology(broker)
+    try:
+        sent = message()
+        await publisher(broker, MessageReceived, timeout=5).publish(sent)
+    finally:
+        await broker.stop()
+    connection = await aio_pika.connect(vhost_url)
+    async with connection:
+        queue = await (await connection.channel()).get_queue(CONVERSATION_MESSAGES.name, ensure=False)
+        kept = await queue.get(timeout=5)
+        assert json.loads(kept.body)["message_id"] == str(sent.message_id)
