@@ -127,3 +127,21 @@ async def test_every_service_reports_health_readiness_and_metrics(system):
             metrics = await client.get(base + "/metrics")
             assert metrics.status_code == 200
             assert "# TYPE" in metrics.text
+
+
+async def test_traces_are_exported_over_otlp_as_one_trace(system):
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    body = samples.meta_text("oi", wamid="wamid.otlp-check")
+    r = await post_signed(system, body, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
+    assert r.status_code == 200
+    await system.graph.wait_for(1, timeout=15)
+    expected = {"ingress", "conversation", "notifier"}
+    for _ in range(100):  # batches are exported every 0.2 s
+        if system.traces.services_in_trace(trace_id) >= expected:
+            break
+        await asyncio.sleep(0.1)
+    assert system.traces.services_in_trace(trace_id) >= expected
+    spans = [s for s in system.traces.spans if s.trace_id == trace_id]
+    ids = {s.span_id for s in spans}
+    roots = [s for s in spans if s.parent_span_id not in ids]
+    assert len(roots) == 1, "every span hangs off the incoming webhook's trace"

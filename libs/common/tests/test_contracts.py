@@ -1,42 +1,20 @@
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
 
-from common.contracts import (
-    AddressKind,
-    MessageKind,
-    MessageReceived,
-    Provider,
-    ReplyAddress,
-    SendWhatsAppMessage,
-    TextContent,
-)
+from common.contracts import AddressKind, MessageReceived, ReplyAddress, SendWhatsAppMessage, TextContent
 from common.messaging import CONTRACTS, TOPOLOGY
+from devkit import factories
 
 
 def received() -> MessageReceived:
-    return MessageReceived(
-        provider=Provider.META,
-        provider_message_id="wamid.abc",
-        business_id="1122334455667",
-        conversation_key="meta:1122334455667:5561999999999",
-        reply_to=ReplyAddress(kind=AddressKind.WA_ID, id="5561999999999"),
-        display_name="Zé da Soja 🌱",
-        phone="+5561999999999",
-        sent_at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
-        kind=MessageKind.TEXT,
-        text="Olá, quero me inscrever — ação já!",
-    )
+    return factories.message_received(display_name="Zé da Soja 🌱", text="Olá, quero me inscrever — ação já!")
 
 
 def send_command() -> SendWhatsAppMessage:
-    return SendWhatsAppMessage(
+    return factories.send_whatsapp_message(
         message_id=SendWhatsAppMessage.id_for_reply("wamid.abc", 0),
-        provider=Provider.META,
-        business_id="1122334455667",
-        conversation_key="meta:1122334455667:US.1",
         to=ReplyAddress(kind=AddressKind.BSUID, id="US.1"),
         content=TextContent(body="Olá! 👋"),
         in_reply_to="wamid.abc",

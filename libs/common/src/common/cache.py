@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from common.service import ReadinessCheck
+from common.service import ReadinessCheck, ServiceRuntime
 
 
 def create_redis(url: str) -> Redis:
@@ -23,3 +23,12 @@ def redis_check(client: Redis) -> ReadinessCheck:
         await client.ping()
 
     return check
+
+
+def attach_redis(runtime: ServiceRuntime, url: str) -> Redis:
+    """A Redis client that the service checks for readiness, pings at start and closes at stop."""
+    client = create_redis(url)
+    runtime.checks["cache"] = redis_check(client)
+    runtime.on_startup.append(client.ping)
+    runtime.on_shutdown.append(client.aclose)
+    return client

@@ -22,7 +22,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel
 
 from common.logging import get_logger
-from common.messaging import declare_topology
+from common.messaging import create_broker, declare_topology
+from common.settings import ServiceSettings
+from common.telemetry import setup_tracing
 
 ReadinessCheck = Callable[[], Awaitable[object]]
 Hook = Callable[[], Awaitable[object]]
@@ -43,6 +45,20 @@ class ServiceRuntime:
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Hook] = field(default_factory=list)  # after the broker connects
     on_shutdown: list[Hook] = field(default_factory=list)  # after the broker stops
+
+    @classmethod
+    def build(cls, settings: ServiceSettings, *, name: str, version: str) -> ServiceRuntime:
+        """Tracing, a metrics registry and a broker for service ``name``; add checks and hooks after."""
+        tracer_provider = setup_tracing(name)
+        registry = CollectorRegistry()
+        return cls(
+            name=name,
+            version=version,
+            broker=create_broker(settings, service=name, tracer_provider=tracer_provider, registry=registry),
+            registry=registry,
+            tracer_provider=tracer_provider,
+            readiness_timeout_s=settings.readiness_timeout_s,
+        )
 
 
 class CheckResult(BaseModel):

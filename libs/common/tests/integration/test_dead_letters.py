@@ -6,24 +6,16 @@ rejection into a dead-lettered message rather than a dropped one.
 
 import asyncio
 import json
-from datetime import UTC, datetime
 
 import aio_pika
 import pytest
-from prometheus_client import CollectorRegistry
+from faststream.rabbit import RabbitBroker
 
-from common.contracts import AddressKind, MessageKind, MessageReceived, Provider, ReplyAddress
-from common.messaging import (
-    CONVERSATION_MESSAGES,
-    EXCHANGE,
-    create_broker,
-    declare_topology,
-    publisher,
-    subscriber,
-)
+from common.contracts import MessageReceived
+from common.messaging import CONVERSATION_MESSAGES, EXCHANGE, declare_topology, publisher, subscriber
+from common.service import ServiceRuntime
 from common.settings import ServiceSettings
-from common.telemetry import setup_tracing
-from devkit import infra
+from devkit import factories, infra
 
 pytestmark = pytest.mark.integration
 
@@ -34,26 +26,12 @@ def vhost_url():
         yield url
 
 
-def make_broker(url: str):
-    return create_broker(
-        ServiceSettings(amqp_url=url),
-        service="test",
-        tracer_provider=setup_tracing("test"),
-        registry=CollectorRegistry(),
-    )
+def make_broker(url: str) -> RabbitBroker:
+    return ServiceRuntime.build(ServiceSettings(amqp_url=url), name="test", version="0").broker
 
 
 def message() -> MessageReceived:
-    return MessageReceived(
-        provider=Provider.META,
-        provider_message_id="wamid.poison",
-        business_id="biz",
-        conversation_key="meta:biz:1",
-        reply_to=ReplyAddress(kind=AddressKind.WA_ID, id="1"),
-        sent_at=datetime.now(UTC),
-        kind=MessageKind.TEXT,
-        text="boom",
-    )
+    return factories.message_received(provider_message_id="wamid.poison", text="boom")
 
 
 async def dead_letters(

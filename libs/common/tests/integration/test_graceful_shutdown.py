@@ -1,30 +1,24 @@
 """Shutdown (what uvicorn runs on SIGTERM) lets an in-flight message finish and be acked."""
 
 import asyncio
-from datetime import UTC, datetime
 
 import aio_pika
 import pytest
 from asgi_lifespan import LifespanManager
-from prometheus_client import CollectorRegistry
 
-from common.contracts import AddressKind, MessageKind, MessageReceived, Provider, ReplyAddress
-from common.messaging import CONVERSATION_MESSAGES, create_broker, publisher, subscriber
+from common.contracts import MessageReceived
+from common.messaging import CONVERSATION_MESSAGES, publisher, subscriber
 from common.service import ServiceRuntime, create_service_app
 from common.settings import ServiceSettings
-from common.telemetry import setup_tracing
-from devkit import infra
+from devkit import factories, infra
 
 pytestmark = pytest.mark.integration
 
 
 async def test_in_flight_handler_finishes_before_the_service_stops():
     with infra.rabbitmq_vhost("congress-shutdown-test") as url:
-        tracer = setup_tracing("test")
-        registry = CollectorRegistry()
-        broker = create_broker(
-            ServiceSettings(amqp_url=url), service="test", tracer_provider=tracer, registry=registry
-        )
+        runtime = ServiceRuntime.build(ServiceSettings(amqp_url=url), name="test", version="0")
+        broker = runtime.broker
         started, finished = asyncio.Event(), asyncio.Event()
 
         @subscriber(broker, CONVERSATION_MESSAGES)
@@ -33,27 +27,10 @@ async def test_in_flight_handler_finishes_before_the_service_stops():
             await asyncio.sleep(1.0)
             finished.set()
 
-        app = create_service_app(
-            ServiceRuntime(
-                name="test",
-                version="0",
-                broker=broker,
-                registry=registry,
-                tracer_provider=tracer,
-                readiness_timeout_s=1,
-            )
-        )
+        app = create_service_app(runtime)
         async with LifespanManager(app, shutdown_timeout=30):
             await publisher(broker, MessageReceived, timeout=5).publish(
-                MessageReceived(
-                    provider=Provider.META,
-                    provider_message_id="wamid.slow",
-                    business_id="biz",
-                    conversation_key="meta:biz:1",
-                    reply_to=ReplyAddress(kind=AddressKind.WA_ID, id="1"),
-                    sent_at=datetime.now(UTC),
-                    kind=MessageKind.TEXT,
-                )
+                factories.message_received(provider_message_id="wamid.slow")
             )
             await asyncio.wait_for(started.wait(), 10)
         # The lifespan has exited: the handler must have completed, and its message been acked.

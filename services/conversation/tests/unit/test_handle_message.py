@@ -1,18 +1,10 @@
-from datetime import UTC, datetime
-
 import pytest
 
-from common.contracts import (
-    AddressKind,
-    MessageKind,
-    MessageReceived,
-    Provider,
-    ReplyAddress,
-    SendWhatsAppMessage,
-)
+from common.contracts import AddressKind, MessageReceived, ReplyAddress, SendWhatsAppMessage
 from conversation.knowledge import DEFAULT_EVENT_FILE, load_event
 from conversation.service import handle_message
 from conversation.sessions import InMemorySessions
+from devkit import factories
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +13,8 @@ def knowledge():
 
 
 def inbound(wamid: str = "wamid.1", text: str = "oi") -> MessageReceived:
-    return MessageReceived(
-        provider=Provider.META,
-        provider_message_id=wamid,
-        business_id="biz",
-        conversation_key="meta:biz:5561999999999",
-        reply_to=ReplyAddress(kind=AddressKind.WA_ID, id="5561999999999"),
-        display_name="Ana Souza",
-        sent_at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
-        kind=MessageKind.TEXT,
-        text=text,
+    return factories.message_received(
+        provider_message_id=wamid, business_id="biz", conversation_key="meta:biz:5561999999999", text=text
     )
 
 

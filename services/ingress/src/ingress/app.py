@@ -3,47 +3,32 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
-from common.cache import create_redis, redis_check
+from common.cache import attach_redis
 from common.contracts import MessageReceived
-from common.messaging import create_broker, publisher
+from common.idempotency import RedisClaims
+from common.messaging import publisher
 from common.service import ServiceRuntime, create_service_app
-from common.telemetry import setup_tracing
 from ingress import __version__
 from ingress.config import IngressSettings
-from ingress.dedupe import RedisDeduplicator
 from ingress.http_errors import install_error_handlers
 from ingress.meta.api import meta_router
 
 SERVICE = "ingress"
+# Longer than one publish with its confirm: a claim left by a crashed ingress frees itself by then.
+DEDUPE_CLAIM_TTL_S = 60
 
 
 def create_app(settings: IngressSettings) -> FastAPI:
-    tracer_provider = setup_tracing(SERVICE)
-    registry = CollectorRegistry()
-    broker = create_broker(settings, service=SERVICE, tracer_provider=tracer_provider, registry=registry)
-    redis = create_redis(settings.redis_url)
-    received = publisher(broker, MessageReceived, timeout=settings.publish_timeout_s)
+    runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__)
+    redis = attach_redis(runtime, settings.redis_url)
+    received = publisher(runtime.broker, MessageReceived, timeout=settings.publish_timeout_s)
 
     async def publish(message: MessageReceived) -> None:
         await received.publish(
-            message,
-            message_id=str(message.message_id),
-            correlation_id=str(message.message_id),
+            message, message_id=str(message.message_id), correlation_id=str(message.message_id)
         )
 
-    runtime = ServiceRuntime(
-        name=SERVICE,
-        version=__version__,
-        broker=broker,
-        registry=registry,
-        tracer_provider=tracer_provider,
-        readiness_timeout_s=settings.readiness_timeout_s,
-        checks={"cache": redis_check(redis)},
-        on_startup=[redis.ping],
-        on_shutdown=[redis.aclose],
-    )
     app = create_service_app(
         runtime,
         routers=[
@@ -51,7 +36,12 @@ def create_app(settings: IngressSettings) -> FastAPI:
                 app_secret=settings.meta_app_secret,
                 verify_token=settings.meta_verify_token,
                 max_body_bytes=settings.max_body_bytes,
-                dedupe=RedisDeduplicator(redis, settings.dedupe_ttl_s),
+                dedupe=RedisClaims(
+                    redis,
+                    prefix="ingress:seen:",
+                    claim_ttl_s=DEDUPE_CLAIM_TTL_S,
+                    done_ttl_s=settings.dedupe_ttl_s,
+                ),
                 publish=publish,
             )
         ],

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from common.contracts import MessageReceived
+from common.idempotency import Claim, Claims
 from common.logging import get_logger
-from ingress.dedupe import Deduplicator
 from ingress.errors import Unavailable
 
 Publish = Callable[[MessageReceived], Awaitable[object]]
@@ -21,7 +21,7 @@ class Accepted:
     duplicates: int = 0
 
 
-async def accept(messages: list[MessageReceived], dedupe: Deduplicator, publish: Publish) -> Accepted:
+async def accept(messages: list[MessageReceived], dedupe: Claims, publish: Publish) -> Accepted:
     """Publish each message not seen before; raise ``Unavailable`` if one is not confirmed.
 
     Messages published before the failure stay confirmed, so the provider's retry of the whole
@@ -31,11 +31,11 @@ async def accept(messages: list[MessageReceived], dedupe: Deduplicator, publish:
     for message in messages:
         key = f"{message.provider.value}:{message.business_id}:{message.provider_message_id}"
         try:
-            claimed = await dedupe.claim(key)
+            claim = await dedupe.claim(key)
         except Exception as exc:
             log.warning("dedupe.unavailable", error=repr(exc))
             raise Unavailable("the dedupe store did not answer; retry later") from exc
-        if not claimed:
+        if claim is not Claim.ACQUIRED:  # published already, or being published right now
             result.duplicates += 1
             log.info("message.duplicate_ignored", provider_message_id=message.provider_message_id)
             continue
@@ -45,7 +45,7 @@ async def accept(messages: list[MessageReceived], dedupe: Deduplicator, publish:
             await dedupe.release(key)
             log.warning("message.publish_failed", error=repr(exc))
             raise Unavailable("the broker did not confirm the message; retry later") from exc
-        await dedupe.confirm(key)
+        await dedupe.complete(key)
         result.published += 1
         log.info(
             "message.accepted",

@@ -6,11 +6,10 @@ import aio_pika
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from prometheus_client import CollectorRegistry
 
-from common.messaging import CONVERSATION_MESSAGES, create_broker, declare_topology
+from common.messaging import CONVERSATION_MESSAGES, declare_topology
+from common.service import ServiceRuntime
 from common.settings import ServiceSettings
-from common.telemetry import setup_tracing
 from devkit import samples
 from ingress.app import create_app
 from ingress.config import IngressSettings
@@ -69,12 +68,7 @@ async def test_accepted_message_waits_in_the_conversation_queue_persistently(ing
 
 async def redeclare_topology(amqp_url: str) -> None:
     """Put the queues back the way every service does at start."""
-    broker = create_broker(
-        ServiceSettings(amqp_url=amqp_url),
-        service="test",
-        tracer_provider=setup_tracing("test"),
-        registry=CollectorRegistry(),
-    )
+    broker = ServiceRuntime.build(ServiceSettings(amqp_url=amqp_url), name="test", version="0").broker
     await broker.connect()
     try:
         await declare_topology(broker)

@@ -5,6 +5,7 @@ import pytest
 from fastapi import FastAPI
 
 from common.contracts import MessageReceived
+from common.idempotency import InMemoryClaims
 from devkit import samples
 from ingress.http_errors import install_error_handlers
 from ingress.meta import signature
@@ -12,23 +13,6 @@ from ingress.meta.api import meta_router
 
 SECRET = "unit-secret"
 TOKEN = "unit-token"
-
-
-class FakeDedupe:
-    def __init__(self) -> None:
-        self.state: dict[str, str] = {}
-
-    async def claim(self, key: str) -> bool:
-        if key in self.state:
-            return False
-        self.state[key] = "claimed"
-        return True
-
-    async def confirm(self, key: str) -> None:
-        self.state[key] = "published"
-
-    async def release(self, key: str) -> None:
-        self.state.pop(key, None)
 
 
 class FakePublisher:
@@ -44,7 +28,7 @@ class FakePublisher:
 
 @pytest.fixture
 def fakes():
-    return FakeDedupe(), FakePublisher()
+    return InMemoryClaims(), FakePublisher()
 
 
 @pytest.fixture

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 
 from common.settings import RedisSettings, ServiceSettings
 
 
 class NotifierSettings(ServiceSettings, RedisSettings):
     port: int = 8003
+    whatsapp_provider: Literal["meta"] = Field(default="meta", description="Gateway used for sends.")
     meta_graph_url: str = Field(default="https://graph.facebook.com", description="Graph API base URL.")
     meta_graph_version: str = "v25.0"
     meta_access_token: str = "dev-access-token"  # noqa: S105 (refused in production)
@@ -18,6 +21,13 @@ class NotifierSettings(ServiceSettings, RedisSettings):
     send_backoff_max_s: float = Field(default=30.0, gt=0)
     # Remember sent commands longer than any redelivery or replay can take.
     sent_ttl_s: int = Field(default=8 * 24 * 3600, gt=0)
+
+    # E-mail (SMTP), for confirmations.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "no-reply@congress-bot.example"
 
     def secrets_to_check(self) -> dict[str, str]:
         return {"META_ACCESS_TOKEN": self.meta_access_token}

@@ -6,16 +6,16 @@ from faststream.rabbit import RabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 
 from common.contracts import SendWhatsAppMessage
+from common.idempotency import Claims
 from common.messaging import NOTIFIER_WHATSAPP_SENDS, subscriber
 from notifier.graph import GraphClient
-from notifier.ledger import Ledger
 from notifier.service import deliver
 
 
 def register_handlers(
     broker: RabbitBroker,
     *,
-    ledger: Ledger,
+    ledger: Claims,
     graph: GraphClient,
     attempts: int,
     backoff_max_s: float,

@@ -8,9 +8,9 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from common.contracts import SendWhatsAppMessage
+from common.idempotency import Claim, Claims
 from common.logging import get_logger
 from notifier.errors import SendFailed
-from notifier.ledger import Claim, Ledger
 
 SendFn = Callable[[SendWhatsAppMessage], Awaitable[str]]
 
@@ -36,7 +36,7 @@ def _wait(backoff_max_s: float) -> Callable[[RetryCallState], float]:
 async def deliver(
     command: SendWhatsAppMessage,
     *,
-    ledger: Ledger,
+    ledger: Claims,
     send: SendFn,
     redelivered: bool,
     attempts: int,
@@ -50,7 +50,7 @@ async def deliver(
     command_id = str(command.message_id)
     claim = await ledger.claim(command_id, take_over=redelivered)
     if claim is not Claim.ACQUIRED:
-        log.info("send.skipped", command_id=command_id, reason=claim.value)
+        log.info("send.skipped", command_id=command_id, reason=claim.value)  # done, or in flight
         return None
     try:
         async for attempt in AsyncRetrying(
@@ -64,6 +64,6 @@ async def deliver(
     except BaseException:
         await ledger.release(command_id)
         raise
-    await ledger.mark_sent(command_id, provider_message_id)
+    await ledger.complete(command_id, provider_message_id)
     log.info("send.delivered", command_id=command_id, provider_message_id=provider_message_id)
     return provider_message_id

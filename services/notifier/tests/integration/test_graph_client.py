@@ -1,25 +1,17 @@
 """The Graph API client over real HTTP against the local stand-in (Meta's protocol)."""
 
-import uuid
-
 import pytest
 
-from common.contracts import AddressKind, Provider, ReplyAddress, SendWhatsAppMessage, TextContent
+from common.contracts import TextContent
+from devkit import factories
 from notifier.errors import SendFailed
 from notifier.graph import GraphClient
 
 pytestmark = pytest.mark.integration
 
 
-def command() -> SendWhatsAppMessage:
-    return SendWhatsAppMessage(
-        message_id=uuid.uuid4(),
-        provider=Provider.META,
-        business_id="1122334455667",
-        conversation_key="meta:1122334455667:5561999999999",
-        to=ReplyAddress(kind=AddressKind.WA_ID, id="5561999999999"),
-        content=TextContent(body="Inscrição confirmada ✅"),
-    )
+def command():
+    return factories.send_whatsapp_message(content=TextContent(body="Inscrição confirmada ✅"))
 
 
 @pytest.fixture

@@ -1,41 +1,15 @@
-import uuid
-
 import pytest
 
-from common.contracts import AddressKind, Provider, ReplyAddress, SendWhatsAppMessage, TextContent
+from common.contracts import AddressKind, ReplyAddress, SendWhatsAppMessage
+from common.idempotency import InMemoryClaims
+from devkit import factories
 from notifier.errors import SendFailed
 from notifier.graph import message_payload
-from notifier.ledger import Claim
 from notifier.service import deliver
 
 
 def command(to: ReplyAddress | None = None) -> SendWhatsAppMessage:
-    return SendWhatsAppMessage(
-        message_id=uuid.uuid4(),
-        provider=Provider.META,
-        business_id="biz",
-        conversation_key="meta:biz:5561999999999",
-        to=to or ReplyAddress(kind=AddressKind.WA_ID, id="5561999999999"),
-        content=TextContent(body="Olá!"),
-    )
-
-
-class FakeLedger:
-    def __init__(self) -> None:
-        self.state: dict[str, str] = {}
-
-    async def claim(self, command_id: str, *, take_over: bool) -> Claim:
-        state = self.state.get(command_id)
-        if state is None or (state == "claimed" and take_over):
-            self.state[command_id] = "claimed"
-            return Claim.ACQUIRED
-        return Claim.ALREADY_SENT if state.startswith("sent:") else Claim.IN_FLIGHT
-
-    async def mark_sent(self, command_id: str, provider_message_id: str) -> None:
-        self.state[command_id] = f"sent:{provider_message_id}"
-
-    async def release(self, command_id: str) -> None:
-        self.state.pop(command_id, None)
+    return factories.send_whatsapp_message(to=to or ReplyAddress(kind=AddressKind.WA_ID, id="5561999999999"))
 
 
 class FlakySend:
@@ -57,7 +31,7 @@ async def run(cmd, ledger, send, *, redelivered=False, attempts=4):
 
 
 async def test_sends_once_even_when_the_command_arrives_twice():
-    ledger, send, cmd = FakeLedger(), FlakySend([]), command()
+    ledger, send, cmd = InMemoryClaims(), FlakySend([]), command()
     assert await run(cmd, ledger, send) == "wamid.1"
     assert await run(cmd, ledger, send) is None
     assert await run(cmd, ledger, send, redelivered=True) is None
@@ -66,13 +40,13 @@ async def test_sends_once_even_when_the_command_arrives_twice():
 
 async def test_transient_failures_are_retried_then_succeed():
     failures = [SendFailed("503", retryable=True), SendFailed("429", retryable=True, retry_after_s=0)]
-    ledger, send = FakeLedger(), FlakySend(failures)
+    ledger, send = InMemoryClaims(), FlakySend(failures)
     assert await run(command(), ledger, send) == "wamid.3"
     assert send.calls == 3
 
 
 async def test_permanent_failure_is_not_retried_and_releases_the_claim():
-    ledger, send, cmd = FakeLedger(), FlakySend([SendFailed("400 bad param", retryable=False)]), command()
+    ledger, send, cmd = InMemoryClaims(), FlakySend([SendFailed("400 bad param", retryable=False)]), command()
     with pytest.raises(SendFailed, match="bad param"):
         await run(cmd, ledger, send)
     assert send.calls == 1
@@ -80,15 +54,15 @@ async def test_permanent_failure_is_not_retried_and_releases_the_claim():
 
 
 async def test_gives_up_after_the_configured_attempts():
-    ledger, send = FakeLedger(), FlakySend([SendFailed("503", retryable=True)] * 10)
+    ledger, send = InMemoryClaims(), FlakySend([SendFailed("503", retryable=True)] * 10)
     with pytest.raises(SendFailed):
         await run(command(), ledger, send, attempts=3)
     assert send.calls == 3
 
 
 async def test_in_flight_claim_is_taken_over_only_by_a_redelivery():
-    ledger, send, cmd = FakeLedger(), FlakySend([]), command()
-    ledger.state[str(cmd.message_id)] = "claimed"  # a consumer died mid-send
+    ledger, send, cmd = InMemoryClaims(), FlakySend([]), command()
+    await ledger.claim(str(cmd.message_id))  # a consumer claimed it, then died mid-send
     assert await run(cmd, ledger, send) is None
     assert await run(cmd, ledger, send, redelivered=True) == "wamid.1"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Generator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -19,6 +19,7 @@ from aiohttp import web
 
 from devkit import infra
 from devkit.graph_standin import GraphStandin
+from devkit.otlp_standin import OtlpStandin
 from devkit.processes import SERVICES, Supervisor, service_spec
 
 TEST_REDIS_DB = 15
@@ -62,13 +63,18 @@ class RunningStandin:
 async def graph_server() -> AsyncIterator[RunningStandin]:
     """A local Graph API stand-in speaking Meta's send protocol, on a free port (per module)."""
     standin = GraphStandin(access_token="test-access-token")
-    runner = web.AppRunner(standin.app())
+    async with _serve(standin.app()) as url:
+        yield RunningStandin(standin, url)
+
+
+@asynccontextmanager
+async def _serve(app: web.Application) -> AsyncIterator[str]:
+    runner = web.AppRunner(app)
     await runner.setup()
     port = infra.free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield RunningStandin(standin, f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
 
@@ -78,6 +84,7 @@ class RunningSystem:
     supervisor: Supervisor
     ingress_url: str
     graph: GraphStandin
+    traces: OtlpStandin
     app_secret: str
     verify_token: str
 
@@ -91,7 +98,27 @@ TEST_PHONE_NUMBER_ID = "1122334455667"
 async def running_system(
     amqp_url: str, redis_url: str, database_url: str, graph_server: RunningStandin
 ) -> AsyncIterator[RunningSystem]:
-    """The four services as processes, against this session's broker vhost, database and cache."""
+    """The four services as processes, against this session's broker vhost, database and cache.
+
+    They export traces over OTLP to a local receiver, as they would to a collector.
+    """
+    traces = OtlpStandin()
+    async with (
+        _serve(traces.app()) as otlp_url,
+        _run_system(amqp_url, redis_url, database_url, graph_server, traces, otlp_url) as system,
+    ):
+        yield system
+
+
+@asynccontextmanager
+async def _run_system(
+    amqp_url: str,
+    redis_url: str,
+    database_url: str,
+    graph_server: RunningStandin,
+    traces: OtlpStandin,
+    otlp_url: str,
+) -> AsyncIterator[RunningSystem]:
     env = {
         "ENVIRONMENT": "test",
         "AMQP_URL": amqp_url,
@@ -103,6 +130,8 @@ async def running_system(
         "META_PHONE_NUMBER_ID": TEST_PHONE_NUMBER_ID,
         "META_GRAPH_URL": graph_server.url,
         "LOG_LEVEL": "INFO",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_url,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",  # export within 0.2 s instead of 5 s
     }
     ports = {name: infra.free_port() for name in SERVICES}
     supervisor = Supervisor(stop_timeout=20)
@@ -113,6 +142,7 @@ async def running_system(
             supervisor,
             f"http://127.0.0.1:{ports['ingress']}",
             graph_server.standin,
+            traces,
             TEST_APP_SECRET,
             TEST_VERIFY_TOKEN,
         )

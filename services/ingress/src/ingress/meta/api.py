@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ValidationError
 
+from common.idempotency import Claims
 from common.logging import get_logger
 from ingress.body import parse_json, read_body
-from ingress.dedupe import Deduplicator
 from ingress.errors import ForbiddenError, MalformedPayload
 from ingress.meta import signature
 from ingress.meta.normalize import normalise
@@ -29,7 +29,7 @@ class WebhookAck(BaseModel):
 
 
 def meta_router(
-    *, app_secret: str, verify_token: str, max_body_bytes: int, dedupe: Deduplicator, publish: Publish
+    *, app_secret: str, verify_token: str, max_body_bytes: int, dedupe: Claims, publish: Publish
 ) -> APIRouter:
     router = APIRouter(prefix="/webhooks/meta", tags=["meta"])
 
