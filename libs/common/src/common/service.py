@@ -181,5 +181,6 @@ def create_service_app(
         app,
         tracer_provider=runtime.tracer_provider,
         excluded_urls="healthz,readyz,metrics",
+        exclude_spans=["receive", "send"],  # one server span per request, not three
     )
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from faststream.rabbit import RabbitBroker
-from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.message import RabbitMessage
 
 from common.contracts import SendWhatsAppMessage
 from common.idempotency import Claims
@@ -20,9 +20,14 @@ def register_handlers(
     attempts: int,
     backoff_max_s: float,
 ) -> None:
+    context = broker.context
+
     @subscriber(broker, NOTIFIER_WHATSAPP_SENDS)
-    async def on_send_whatsapp_message(command: SendWhatsAppMessage, message: RabbitMessage) -> None:
+    async def on_send_whatsapp_message(command: SendWhatsAppMessage) -> None:
         """Send a WhatsApp message through the Graph API, once."""
+        # Read from the context rather than injected as a parameter: FastStream resolves injected
+        # context fields in a worker thread, a thread hop per message (seen in py-spy profiles).
+        message: RabbitMessage = context.get_local("message")
         await deliver(
             command,
             ledger=ledger,

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import sys
+import urllib.error
 import urllib.request
 import uuid
 

@@ -89,3 +89,8 @@ def redis_database(number: int) -> str:
     require(REDIS, "Redis")
     subprocess.run(["redis-cli", "-n", str(number), "flushdb"], check=True, capture_output=True, timeout=30)
     return f"redis://127.0.0.1:6379/{number}"
+
+
+def rabbitmq_app(action: str) -> None:
+    """``stop_app`` / ``start_app`` the machine's RabbitMQ node, for fault tests."""
+    _rabbitmqctl(action)
