@@ -42,10 +42,11 @@ async def accept(messages: list[MessageReceived], dedupe: Claims, publish: Publi
         try:
             await publish(message)
         except Exception as exc:
-            await dedupe.release(key)
             log.warning("message.publish_failed", error=repr(exc))
+            await _quietly(dedupe.release(key))  # else the claim expires and frees itself
             raise Unavailable("the broker did not confirm the message; retry later") from exc
-        await dedupe.complete(key)
+        # Published: answer 200 even if this fails (a re-delivery is then deduped downstream).
+        await _quietly(dedupe.complete(key))
         result.published += 1
         log.info(
             "message.accepted",
@@ -54,3 +55,10 @@ async def accept(messages: list[MessageReceived], dedupe: Claims, publish: Publi
             kind=message.kind.value,
         )
     return result
+
+
+async def _quietly(step: Awaitable[object]) -> None:
+    try:
+        await step
+    except Exception as exc:
+        log.warning("dedupe.unavailable", error=repr(exc))

@@ -137,3 +137,52 @@ async def test_signed_json_of_unknown_shape_is_accepted_so_meta_stops_retrying(c
     assert r.status_code == 200
     assert r.json()["ignored"] == 1
     assert fakes[1].published == []
+
+
+class BrokenAfterClaim(InMemoryClaims):
+    async def complete(self, key: str, result: str = "") -> None:
+        raise ConnectionError("redis went away")
+
+    async def release(self, key: str) -> None:
+        raise ConnectionError("redis went away")
+
+
+@pytest.mark.parametrize("publish_fails", [False, True])
+async def test_dedupe_store_failing_after_the_claim_never_turns_into_a_500(publish_fails):
+    publish = FakePublisher()
+    publish.fail = publish_fails
+    app = FastAPI()
+    app.include_router(
+        meta_router(
+            app_secret=SECRET,
+            verify_token=TOKEN,
+            max_body_bytes=4096,
+            dedupe=BrokenAfterClaim(),
+            publish=publish,
+        )
+    )
+    install_error_handlers(app)
+    body = samples.meta_text("oi", wamid="wamid.store-down")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.status_code == (503 if publish_fails else 200)
+
+
+async def test_dedupe_store_down_before_the_claim_is_503_and_nothing_published():
+    class Down(InMemoryClaims):
+        async def claim(self, key: str, *, take_over: bool = False):
+            raise ConnectionError("redis refused")
+
+    publish = FakePublisher()
+    app = FastAPI()
+    app.include_router(
+        meta_router(
+            app_secret=SECRET, verify_token=TOKEN, max_body_bytes=4096, dedupe=Down(), publish=publish
+        )
+    )
+    install_error_handlers(app)
+    body = samples.meta_text("oi", wamid="wamid.store-down-early")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.post("/webhooks/meta", content=body, headers=signed(body))
+    assert r.status_code == 503
+    assert publish.published == []
