@@ -49,7 +49,7 @@ async def test_signed_sample_gets_the_greeting_once_even_when_posted_twice(syste
 
     again = await post_signed(system, body)
     assert again.status_code == 200
-    assert again.json() == {"published": 0, "duplicates": 1, "statuses": 0, "ignored": 0}
+    assert again.json() == {"published": 0, "duplicates": 1, "ignored": 0, "parked": 0}
     await asyncio.sleep(2)  # time enough for a second reply to show up, if one were sent
     assert len(system.graph.messages) == 1
 
@@ -78,13 +78,26 @@ async def test_one_message_is_one_trace_across_the_services(system):
     assert services_logging_the_trace() == {"ingress", "conversation", "notifier"}
 
 
-async def test_status_only_webhook_is_accepted_and_answers_nobody(system):
+async def test_status_only_webhook_reaches_the_delivery_log_and_answers_nobody(system):
     body = samples.load("meta_status_sent.json")
     r = await post_signed(system, body)
     assert r.status_code == 200
-    assert r.json()["published"] == 0
-    assert r.json()["statuses"] == 1
-    await asyncio.sleep(1.5)
+    assert r.json()["published"] == 1  # a delivery status, not a message
+
+    def logged() -> list[dict]:
+        return [
+            json.loads(line)
+            for line in system.supervisor.logs("notifier")
+            if '"delivery.status_changed"' in line
+        ]
+
+    for _ in range(50):
+        if logged():
+            break
+        await asyncio.sleep(0.1)
+    [entry] = logged()
+    assert (entry["provider_message_id"], entry["status"]) == ("wamid.xyzxyz", "sent")
+    await asyncio.sleep(1)
     assert system.graph.messages == []
 
 
@@ -145,3 +158,29 @@ async def test_traces_are_exported_over_otlp_as_one_trace(system):
     ids = {s.span_id for s in spans}
     roots = [s for s in spans if s.parent_span_id not in ids]
     assert len(roots) == 1, "every span hangs off the incoming webhook's trace"
+
+
+async def test_business_app_echo_marks_the_conversation_and_is_never_answered(system):
+    echo = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
+            "message_echoes": [{"from": "15550001111", "to": "5511900000002", "id": "wamid.echo-1",
+                                "timestamp": "1700000000", "type": "text", "text": {"body": "Oi! Aqui é a Joana."}}],
+        }}]}],
+    }  # fmt: skip
+    r = await post_signed(system, json.dumps(echo).encode())
+    assert r.json()["published"] == 1
+    key = "meta:1122334455667:5511900000002"
+    for _ in range(50):
+        if any(
+            key in line and "human.activity_recorded" in line
+            for line in system.supervisor.logs("conversation")
+        ):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("conversation did not record the human activity")
+    await asyncio.sleep(1)
+    assert system.graph.messages == []

@@ -28,7 +28,14 @@ from faststream.rabbit import (
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 
-from common.contracts import Contract, MessageReceived, SendWhatsAppMessage
+from common.contracts import (
+    Contract,
+    HumanActivityDetected,
+    MessageReceived,
+    MessageStatusChanged,
+    SendWhatsAppMessage,
+    WebhookParked,
+)
 
 if TYPE_CHECKING:
     from faststream.rabbit.publisher import RabbitPublisher
@@ -82,12 +89,28 @@ class ConsumerQueue:
         )
 
 
-# Who consumes what. Contracts with no consumer here are still published (for other systems).
+# Who consumes what. Every contract has at least one queue: publishes are mandatory.
 CONVERSATION_MESSAGES = ConsumerQueue("conversation", MessageReceived)
+CONVERSATION_HUMAN_ACTIVITY = ConsumerQueue("conversation", HumanActivityDetected)
 NOTIFIER_WHATSAPP_SENDS = ConsumerQueue("notifier", SendWhatsAppMessage)
+NOTIFIER_DELIVERY_STATUSES = ConsumerQueue("notifier", MessageStatusChanged)
+# A parking lot, not a service: webhooks nobody could understand wait here for a person.
+OPS_PARKED_WEBHOOKS = ConsumerQueue("ops", WebhookParked)
 
-TOPOLOGY: tuple[ConsumerQueue, ...] = (CONVERSATION_MESSAGES, NOTIFIER_WHATSAPP_SENDS)
-CONTRACTS: tuple[type[Contract], ...] = (MessageReceived, SendWhatsAppMessage)
+TOPOLOGY: tuple[ConsumerQueue, ...] = (
+    CONVERSATION_MESSAGES,
+    CONVERSATION_HUMAN_ACTIVITY,
+    NOTIFIER_WHATSAPP_SENDS,
+    NOTIFIER_DELIVERY_STATUSES,
+    OPS_PARKED_WEBHOOKS,
+)
+CONTRACTS: tuple[type[Contract], ...] = (
+    MessageReceived,
+    MessageStatusChanged,
+    HumanActivityDetected,
+    WebhookParked,
+    SendWhatsAppMessage,
+)
 
 
 def create_broker(

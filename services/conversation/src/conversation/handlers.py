@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitBroker
 
-from common.contracts import MessageReceived, SendWhatsAppMessage
-from common.messaging import CONVERSATION_MESSAGES, publisher, subscriber
+from common.contracts import HumanActivityDetected, MessageReceived, SendWhatsAppMessage
+from common.messaging import CONVERSATION_HUMAN_ACTIVITY, CONVERSATION_MESSAGES, publisher, subscriber
 from conversation.knowledge import EventKnowledge
-from conversation.service import handle_message
+from conversation.service import handle_message, record_human_activity
 from conversation.sessions import Sessions
 
 
@@ -23,3 +23,8 @@ def register_handlers(
     async def on_message_received(message: MessageReceived) -> None:
         """Answer a user's WhatsApp message."""
         await handle_message(message, sessions, knowledge, send)
+
+    @subscriber(broker, CONVERSATION_HUMAN_ACTIVITY)
+    async def on_human_activity_detected(event: HumanActivityDetected) -> None:
+        """A person at the business wrote to the user from the provider's app."""
+        await record_human_activity(event, sessions)

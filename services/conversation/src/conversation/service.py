@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from common.contracts import MessageReceived, SendWhatsAppMessage, TextContent
+from common.contracts import HumanActivityDetected, MessageReceived, SendWhatsAppMessage, TextContent
 from common.logging import get_logger
 from conversation.domain.dialogue import respond
+from conversation.domain.session import ChatSession
 from conversation.knowledge import EventKnowledge
 from conversation.sessions import Sessions
 
@@ -45,3 +46,13 @@ async def handle_message(
     await sessions.save(turn.session)
     log.info("message.handled", replies=len(turn.replies), state=turn.session.state)
     return len(turn.replies)
+
+
+async def record_human_activity(event: HumanActivityDetected, sessions: Sessions) -> None:
+    """Remember that a person at the business is talking to this user (the dialogue decides what
+    that means for the bot)."""
+    session = await sessions.get(event.conversation_key) or ChatSession.start(
+        event.conversation_key, event.sent_at
+    )
+    await sessions.save(session.human_replied(event.sent_at))
+    log.info("human.activity_recorded", conversation_key=event.conversation_key)

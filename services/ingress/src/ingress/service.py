@@ -1,16 +1,25 @@
-"""Use case: accept normalised messages — dedupe, publish with confirms, report what happened."""
+"""Use case: take in normalised events — dedupe, publish with confirms, park what is not understood."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from common.contracts import MessageReceived
+from common.contracts import (
+    Contract,
+    HumanActivityDetected,
+    MessageReceived,
+    MessageStatusChanged,
+    Provider,
+    WebhookParked,
+)
 from common.idempotency import Claim, Claims
 from common.logging import get_logger
 from ingress.errors import Unavailable
+from ingress.gateways.base import Event
+from ingress.metrics import IngressMetrics
 
-Publish = Callable[[MessageReceived], Awaitable[object]]
+Publish = Callable[[Contract], Awaitable[object]]
 
 log = get_logger(__name__)
 
@@ -21,40 +30,85 @@ class Accepted:
     duplicates: int = 0
 
 
-async def accept(messages: list[MessageReceived], dedupe: Claims, publish: Publish) -> Accepted:
-    """Publish each message not seen before; raise ``Unavailable`` if one is not confirmed.
+def dedupe_key(event: Event) -> str:
+    """The provider's identity of the event: the same key on every re-delivery."""
+    base = f"{event.provider.value}:{event.business_id}:{event.provider_message_id}"
+    if isinstance(event, MessageStatusChanged):
+        return f"status:{base}:{event.status.value}"
+    if isinstance(event, HumanActivityDetected):
+        return f"echo:{base}"
+    return f"message:{base}"
 
-    Messages published before the failure stay confirmed, so the provider's retry of the whole
-    batch publishes only what is missing.
-    """
-    result = Accepted()
-    for message in messages:
-        key = f"{message.provider.value}:{message.business_id}:{message.provider_message_id}"
+
+@dataclass
+class Intake:
+    dedupe: Claims
+    publish: Publish
+    metrics: IngressMetrics
+
+    async def accept(self, events: list[Event]) -> Accepted:
+        """Publish each event not seen before; raise ``Unavailable`` if one is not confirmed.
+
+        Events published before a failure stay remembered, so the provider's retry of the whole
+        batch publishes only what is missing.
+        """
+        result = Accepted()
+        for event in events:
+            if await self._accept_one(event):
+                result.published += 1
+            else:
+                result.duplicates += 1
+        return result
+
+    async def _accept_one(self, event: Event) -> bool:
+        key = dedupe_key(event)
+        kind = event.ROUTING_KEY
         try:
-            claim = await dedupe.claim(key)
+            claim = await self.dedupe.claim(key)
         except Exception as exc:
             log.warning("dedupe.unavailable", error=repr(exc))
             raise Unavailable("the dedupe store did not answer; retry later") from exc
         if claim is not Claim.ACQUIRED:  # published already, or being published right now
-            result.duplicates += 1
-            log.info("message.duplicate_ignored", provider_message_id=message.provider_message_id)
-            continue
+            self.metrics.events.labels(event.provider.value, kind, "duplicate").inc()
+            log.info("event.duplicate_ignored", type=kind, provider_message_id=event.provider_message_id)
+            return False
         try:
-            await publish(message)
+            await self.publish(event)
         except Exception as exc:
-            log.warning("message.publish_failed", error=repr(exc))
-            await _quietly(dedupe.release(key))  # else the claim expires and frees itself
+            log.warning("event.publish_failed", type=kind, error=repr(exc))
+            await _quietly(self.dedupe.release(key))  # else the claim expires and frees itself
             raise Unavailable("the broker did not confirm the message; retry later") from exc
         # Published: answer 200 even if this fails (a re-delivery is then deduped downstream).
-        await _quietly(dedupe.complete(key))
-        result.published += 1
+        await _quietly(self.dedupe.complete(key))
+        self.metrics.events.labels(event.provider.value, kind, "published").inc()
         log.info(
-            "message.accepted",
-            provider_message_id=message.provider_message_id,
-            message_id=str(message.message_id),
-            kind=message.kind.value,
+            "event.accepted",
+            type=kind,
+            provider_message_id=event.provider_message_id,
+            message_id=str(event.message_id),
+            kind=event.kind.value if isinstance(event, MessageReceived) else None,
         )
-    return result
+        return True
+
+    async def park(
+        self, provider: Provider, body: bytes, reasons: list[str], content_type: str | None
+    ) -> None:
+        """Keep an authenticated body we could not understand, with why (never a silent drop)."""
+        parked = WebhookParked(
+            provider=provider,
+            reason="; ".join(reasons)[:2000],
+            content_type=content_type,
+            body=body.decode("utf-8", errors="replace"),
+        )
+        try:
+            await self.publish(parked)
+        except Exception as exc:
+            log.warning("webhook.park_failed", error=repr(exc))
+            raise Unavailable("could not park the unrecognised webhook; retry later") from exc
+        self.metrics.parked.labels(provider.value).inc()
+        log.warning(
+            "webhook.parked", provider=provider.value, reasons=reasons, message_id=str(parked.message_id)
+        )
 
 
 async def _quietly(step: Awaitable[object]) -> None:

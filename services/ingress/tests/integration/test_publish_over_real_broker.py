@@ -7,7 +7,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from common.messaging import CONVERSATION_MESSAGES, declare_topology
+from common.messaging import CONVERSATION_MESSAGES, OPS_PARKED_WEBHOOKS, declare_topology
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import samples
@@ -98,3 +98,17 @@ async def test_readiness_reports_broker_and_cache_latency(ingress):
     assert body["status"] == "ready"
     assert set(body["checks"]) == {"broker", "cache"}
     assert all(c["ok"] and c["latency_ms"] >= 0 for c in body["checks"].values())
+
+
+async def test_a_webhook_nobody_understands_is_parked_in_its_queue(ingress, channel):
+    await drain(channel, OPS_PARKED_WEBHOOKS.name)
+    body = b'{"object": "whatsapp_business_account", "entry": "not a list"}'
+    r = await post(ingress, body)
+    assert r.status_code == 200
+    assert r.json()["parked"] == 1
+    [parked] = await drain(channel, OPS_PARKED_WEBHOOKS.name)
+    assert parked.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    payload = json.loads(parked.body)
+    assert payload["body"] == body.decode()
+    assert payload["provider"] == "meta"
+    assert "entry" in payload["reason"]

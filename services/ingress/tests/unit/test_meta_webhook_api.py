@@ -3,13 +3,16 @@
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
-from common.contracts import MessageReceived
+from common.contracts import Contract, MessageReceived, MessageStatusChanged, WebhookParked
 from common.idempotency import InMemoryClaims
 from devkit import samples
+from ingress.gateways.meta import MetaGateway, signature
+from ingress.gateways.meta.api import meta_router
 from ingress.http_errors import install_error_handlers
-from ingress.meta import signature
-from ingress.meta.api import meta_router
+from ingress.metrics import IngressMetrics
+from ingress.service import Intake
 
 SECRET = "unit-secret"
 TOKEN = "unit-token"
@@ -17,13 +20,28 @@ TOKEN = "unit-token"
 
 class FakePublisher:
     def __init__(self) -> None:
-        self.published: list[MessageReceived] = []
+        self.published: list[Contract] = []
         self.fail = False
 
-    async def __call__(self, message: MessageReceived) -> None:
+    async def __call__(self, event: Contract) -> None:
         if self.fail:
             raise ConnectionError("broker went away")
-        self.published.append(message)
+        self.published.append(event)
+
+    def of(self, contract: type[Contract]) -> list:
+        return [e for e in self.published if isinstance(e, contract)]
+
+
+def build_app(dedupe, publish, registry=None) -> FastAPI:
+    intake = Intake(dedupe=dedupe, publish=publish, metrics=IngressMetrics(registry or CollectorRegistry()))
+    app = FastAPI()
+    app.include_router(
+        meta_router(
+            gateway=MetaGateway(app_secret=SECRET), verify_token=TOKEN, intake=intake, max_body_bytes=4096
+        )
+    )
+    install_error_handlers(app)
+    return app
 
 
 @pytest.fixture
@@ -32,16 +50,14 @@ def fakes():
 
 
 @pytest.fixture
-async def client(fakes):
-    dedupe, publish = fakes
-    app = FastAPI()
-    app.include_router(
-        meta_router(
-            app_secret=SECRET, verify_token=TOKEN, max_body_bytes=4096, dedupe=dedupe, publish=publish
-        )
-    )
-    install_error_handlers(app)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+def registry():
+    return CollectorRegistry()
+
+
+@pytest.fixture
+async def client(fakes, registry):
+    transport = httpx.ASGITransport(app=build_app(*fakes, registry))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         yield c
 
 
@@ -78,7 +94,7 @@ async def test_signed_text_message_is_published_once(client, fakes):
     first = await client.post("/webhooks/meta", content=body, headers=signed(body))
     again = await client.post("/webhooks/meta", content=body, headers=signed(body))
     assert first.status_code == again.status_code == 200
-    assert first.json() == {"published": 1, "duplicates": 0, "statuses": 0, "ignored": 0}
+    assert first.json() == {"published": 1, "duplicates": 0, "ignored": 0, "parked": 0}
     assert again.json()["duplicates"] == 1
     assert [m.text for m in publish.published] == ["Body Text"]
 
@@ -97,12 +113,14 @@ async def test_wrong_signature_is_403_and_nothing_published(client, fakes):
     assert fakes[1].published == []
 
 
-async def test_status_only_webhook_publishes_nothing(client, fakes):
+async def test_status_only_webhook_publishes_a_delivery_status_and_no_message(client, fakes):
     body = samples.load("meta_status_sent.json")
     r = await client.post("/webhooks/meta", content=body, headers=signed(body))
     assert r.status_code == 200
-    assert r.json()["statuses"] == 1
-    assert fakes[1].published == []
+    assert r.json()["published"] == 1
+    assert fakes[1].of(MessageReceived) == []
+    [status] = fakes[1].of(MessageStatusChanged)
+    assert status.status.value == "sent"
 
 
 async def test_body_that_is_not_json_is_400_with_reason(client):
@@ -131,12 +149,33 @@ async def test_unconfirmed_publish_is_503_and_retry_is_not_a_duplicate(client, f
     assert len(publish.published) == 1
 
 
-async def test_signed_json_of_unknown_shape_is_accepted_so_meta_stops_retrying(client, fakes):
-    body = b'{"unexpected": true}'
+async def test_signed_json_of_unknown_shape_is_accepted_and_parked_with_the_reason(client, fakes, registry):
+    body = '{"unexpected": "ação"}'.encode()
     r = await client.post("/webhooks/meta", content=body, headers=signed(body))
-    assert r.status_code == 200
-    assert r.json()["ignored"] == 1
+    assert r.status_code == 200  # so Meta stops retrying
+    assert r.json()["parked"] == 1
+    [parked] = fakes[1].published
+    assert isinstance(parked, WebhookParked)
+    assert parked.body == body.decode()
+    assert "envelope" in parked.reason
+    assert registry.get_sample_value("ingress_webhooks_parked_total", {"provider": "meta"}) == 1
+
+
+async def test_unsigned_unknown_shape_is_rejected_not_parked(client, fakes):
+    body = b'{"unexpected": true}'
+    r = await client.post("/webhooks/meta", content=body, headers={"X-Hub-Signature-256": "sha256=00"})
+    assert r.status_code == 403
     assert fakes[1].published == []
+
+
+async def test_answers_are_counted_by_status(client, registry):
+    body = samples.meta_text("oi", wamid="wamid.counted")
+    await client.post("/webhooks/meta", content=body, headers=signed(body))
+    await client.post("/webhooks/meta", content=body)
+    assert registry.get_sample_value("ingress_webhooks_total", {"provider": "meta", "status": "200"}) == 1
+    assert registry.get_sample_value("ingress_webhooks_total", {"provider": "meta", "status": "401"}) == 1
+    labels = {"provider": "meta", "type": "message.received", "outcome": "published"}
+    assert registry.get_sample_value("ingress_events_total", labels) == 1
 
 
 class BrokenAfterClaim(InMemoryClaims):
@@ -151,17 +190,7 @@ class BrokenAfterClaim(InMemoryClaims):
 async def test_dedupe_store_failing_after_the_claim_never_turns_into_a_500(publish_fails):
     publish = FakePublisher()
     publish.fail = publish_fails
-    app = FastAPI()
-    app.include_router(
-        meta_router(
-            app_secret=SECRET,
-            verify_token=TOKEN,
-            max_body_bytes=4096,
-            dedupe=BrokenAfterClaim(),
-            publish=publish,
-        )
-    )
-    install_error_handlers(app)
+    app = build_app(BrokenAfterClaim(), publish)
     body = samples.meta_text("oi", wamid="wamid.store-down")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         r = await client.post("/webhooks/meta", content=body, headers=signed(body))
@@ -174,13 +203,7 @@ async def test_dedupe_store_down_before_the_claim_is_503_and_nothing_published()
             raise ConnectionError("redis refused")
 
     publish = FakePublisher()
-    app = FastAPI()
-    app.include_router(
-        meta_router(
-            app_secret=SECRET, verify_token=TOKEN, max_body_bytes=4096, dedupe=Down(), publish=publish
-        )
-    )
-    install_error_handlers(app)
+    app = build_app(Down(), publish)
     body = samples.meta_text("oi", wamid="wamid.store-down-early")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         r = await client.post("/webhooks/meta", content=body, headers=signed(body))

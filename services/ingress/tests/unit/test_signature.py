@@ -2,7 +2,7 @@ import pytest
 
 from devkit import samples
 from ingress.errors import AuthenticationError, ForbiddenError
-from ingress.meta import signature
+from ingress.gateways.meta import signature
 
 SECRET = "s3cret"
 

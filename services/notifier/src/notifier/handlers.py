@@ -5,11 +5,11 @@ from __future__ import annotations
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.message import RabbitMessage
 
-from common.contracts import SendWhatsAppMessage
+from common.contracts import MessageStatusChanged, SendWhatsAppMessage
 from common.idempotency import Claims
-from common.messaging import NOTIFIER_WHATSAPP_SENDS, subscriber
+from common.messaging import NOTIFIER_DELIVERY_STATUSES, NOTIFIER_WHATSAPP_SENDS, subscriber
 from notifier.graph import GraphClient
-from notifier.service import deliver
+from notifier.service import deliver, record_status
 
 
 def register_handlers(
@@ -36,3 +36,8 @@ def register_handlers(
             attempts=attempts,
             backoff_max_s=backoff_max_s,
         )
+
+    @subscriber(broker, NOTIFIER_DELIVERY_STATUSES)
+    async def on_message_status_changed(event: MessageStatusChanged) -> None:
+        """What the provider reports about a message we sent."""
+        record_status(event)

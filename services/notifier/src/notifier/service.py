@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from common.contracts import SendWhatsAppMessage
+from common.contracts import DeliveryStatus, MessageStatusChanged, SendWhatsAppMessage
 from common.idempotency import Claim, Claims
 from common.logging import get_logger
 from notifier.errors import SendFailed
@@ -67,3 +67,19 @@ async def deliver(
     await ledger.complete(command_id, provider_message_id)
     log.info("send.delivered", command_id=command_id, provider_message_id=provider_message_id)
     return provider_message_id
+
+
+def record_status(event: MessageStatusChanged) -> None:
+    """The delivery log, for now as structured log lines keyed by our command id (the tracker)."""
+    fields = {
+        "command_id": event.tracker,
+        "provider_message_id": event.provider_message_id,
+        "status": event.status.value,
+        "status_at": event.status_at.isoformat(),
+    }
+    if event.status is DeliveryStatus.FAILED:
+        log.warning(
+            "delivery.failed", errors=[e.model_dump(exclude_none=True) for e in event.errors], **fields
+        )
+    else:
+        log.info("delivery.status_changed", **fields)

@@ -12,9 +12,13 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
 from fastapi import FastAPI
+from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
+from common.contracts import WebhookParked
+from common.messaging import OPS_PARKED_WEBHOOKS, subscriber
 from common.service import ServiceRuntime
 from conversation.app import create_app as conversation_app
 from conversation.config import ConversationSettings
@@ -41,10 +45,22 @@ def service_apps() -> dict[str, FastAPI]:
     }
 
 
+def parking_lot_broker() -> RabbitBroker:
+    """The parking queue has no consuming service (operators read it); document it anyway."""
+    broker = RabbitBroker(DOC_BROKER_URL, description="operators (RabbitMQ management, ops tools)")
+
+    @subscriber(broker, OPS_PARKED_WEBHOOKS)
+    async def on_webhook_parked(event: WebhookParked) -> None:
+        """Parking lot: authenticated webhooks nobody could understand, kept for a person."""
+
+    return broker
+
+
 def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
     brokers = [
         app.state.runtime.broker for app in apps.values() if isinstance(app.state.runtime, ServiceRuntime)
     ]
+    brokers.append(parking_lot_broker())
     spec = AsyncAPI(
         *brokers,
         title="congress-bot",
@@ -52,7 +68,8 @@ def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
         description="Events and commands on the congress-bot RabbitMQ bus (exchange `congress`).",
         schema_version="3.0.0",
     )
-    return spec.to_specification().to_yaml()
+    # Keys sorted: FastStream's channel order follows hashing and would differ from run to run.
+    return yaml.safe_dump(spec.to_specification().to_jsonable(), sort_keys=True, allow_unicode=True)
 
 
 def openapi_json(app: FastAPI) -> str:

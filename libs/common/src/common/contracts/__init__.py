@@ -4,16 +4,42 @@ This package imports pydantic and the standard library only, so any system can d
 """
 
 from common.contracts.base import AddressKind, Contract, ReplyAddress
-from common.contracts.ingress import MessageKind, MessageReceived, Provider
+from common.contracts.ingress import (
+    DeliveryStatus,
+    HumanActivityDetected,
+    InteractiveChoice,
+    Location,
+    MediaRef,
+    MessageKind,
+    MessageReceived,
+    MessageStatusChanged,
+    Provider,
+    ProviderError,
+    Reaction,
+    ReplyContext,
+    SharedContact,
+    WebhookParked,
+)
 from common.contracts.notifier import SendWhatsAppMessage, TextContent
 
 __all__ = [
     "AddressKind",
     "Contract",
+    "DeliveryStatus",
+    "HumanActivityDetected",
+    "InteractiveChoice",
+    "Location",
+    "MediaRef",
     "MessageKind",
     "MessageReceived",
+    "MessageStatusChanged",
     "Provider",
+    "ProviderError",
+    "Reaction",
     "ReplyAddress",
+    "ReplyContext",
     "SendWhatsAppMessage",
+    "SharedContact",
     "TextContent",
+    "WebhookParked",
 ]

@@ -20,11 +20,7 @@ def respond(message: MessageReceived, session: ChatSession | None, knowledge: Ev
     """The thin first behaviour: greet, naming the event and what the bot can do."""
     returning = session is not None and session.message_count > 0
     if session is None:
-        session = ChatSession(
-            conversation_key=message.conversation_key,
-            first_seen_at=message.sent_at,
-            last_seen_at=message.sent_at,
-        )
+        session = ChatSession.start(message.conversation_key, message.sent_at)
     session = session.record(message.provider_message_id, message.sent_at, message.display_name)
     name = message.display_name or session.display_name
     return Turn(session=session, replies=[greeting(knowledge, name, returning=returning)])

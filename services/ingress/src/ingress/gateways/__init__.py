@@ -1,0 +1,1 @@
+"""One adapter per WhatsApp gateway, each behind the ``Gateway`` interface (see ``base``)."""

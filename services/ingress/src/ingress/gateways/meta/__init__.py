@@ -1,0 +1,23 @@
+"""Meta WhatsApp Cloud API: ``X-Hub-Signature-256`` auth and the webhook payload."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from common.contracts import Provider
+from ingress.gateways.base import Normalised
+from ingress.gateways.meta import normalize, signature
+
+
+@dataclass(frozen=True)
+class MetaGateway:
+    app_secret: str
+    provider: Provider = field(default=Provider.META, init=False)
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> None:
+        signature.verify(self.app_secret, body, headers.get(signature.HEADER))
+
+    def normalise(self, payload: Any) -> Normalised:
+        return normalize.normalise(payload)

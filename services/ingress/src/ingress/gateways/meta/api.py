@@ -1,0 +1,54 @@
+"""Meta WhatsApp Cloud API webhook routes: GET handshake, POST signed notifications."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from ingress.errors import ForbiddenError, MalformedPayload
+from ingress.gateways.meta import MetaGateway
+from ingress.service import Intake
+from ingress.webhooks import WebhookAck, receive
+
+_REJECTIONS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Body is not JSON"},
+    401: {"description": "X-Hub-Signature-256 missing"},
+    403: {"description": "X-Hub-Signature-256 does not match the body"},
+    413: {"description": "Body too large"},
+    503: {"description": "Not confirmed by the broker; retry later (Retry-After)"},
+}
+
+
+def meta_router(*, gateway: MetaGateway, verify_token: str, intake: Intake, max_body_bytes: int) -> APIRouter:
+    router = APIRouter(prefix="/webhooks/meta", tags=["meta"])
+
+    @router.get(
+        "",
+        response_class=PlainTextResponse,
+        summary="Subscription handshake: echo hub.challenge when hub.verify_token matches",
+        responses={400: {"description": "Not a subscribe request"}, 403: {"description": "Wrong token"}},
+    )
+    async def verify(
+        mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+        token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+        challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+    ) -> PlainTextResponse:
+        if mode != "subscribe" or token is None or challenge is None:
+            raise MalformedPayload("expected hub.mode=subscribe, hub.verify_token and hub.challenge")
+        if not hmac.compare_digest(token.encode(), verify_token.encode()):
+            raise ForbiddenError("hub.verify_token does not match")
+        return PlainTextResponse(challenge)
+
+    @router.post(
+        "",
+        response_model=WebhookAck,
+        summary="Notifications (messages, statuses, echoes), signed with X-Hub-Signature-256",
+        responses=_REJECTIONS,
+    )
+    async def notify(request: Request) -> WebhookAck:
+        return await receive(gateway, request, intake=intake, max_body_bytes=max_body_bytes)
+
+    return router

@@ -1,1 +1,0 @@
-"""Meta WhatsApp Cloud API: signature, payload normalisation, webhook routes."""
