@@ -31,6 +31,13 @@ def test_asyncapi_lists_every_contract_and_queue(rendered):
 def test_openapi_documents_every_endpoint(rendered):
     ingress = yaml.safe_load(rendered["openapi/ingress.json"])
     assert {"get", "post"} <= set(ingress["paths"]["/webhooks/meta"])
+    for path in (
+        "/webhooks/evolution",
+        "/webhooks/evolution/{event}",
+        "/webhooks/zapi",
+        "/webhooks/whaticket",
+    ):
+        assert "post" in ingress["paths"][path], path
     for name in ("ingress", "conversation", "registration", "notifier"):
         paths = yaml.safe_load(rendered[f"openapi/{name}.json"])["paths"]
         assert {"/healthz", "/readyz", "/metrics"} <= set(paths)

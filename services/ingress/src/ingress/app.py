@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from common.cache import attach_redis
 from common.contracts import (
@@ -17,11 +17,15 @@ from common.messaging import publisher
 from common.service import ServiceRuntime, create_service_app
 from ingress import __version__
 from ingress.config import IngressSettings
+from ingress.gateways.evolution import EvolutionGateway
 from ingress.gateways.meta import MetaGateway
 from ingress.gateways.meta.api import meta_router
+from ingress.gateways.whaticket import WhaticketGateway
+from ingress.gateways.zapi import ZapiGateway
 from ingress.http_errors import install_error_handlers
 from ingress.metrics import IngressMetrics
 from ingress.service import Intake
+from ingress.webhooks import gateway_router
 
 SERVICE = "ingress"
 # Longer than one publish with its confirm: a claim left by a crashed ingress frees itself by then.
@@ -62,9 +66,38 @@ def create_app(settings: IngressSettings) -> FastAPI:
                 verify_token=settings.meta_verify_token,
                 intake=intake,
                 max_body_bytes=settings.max_body_bytes,
-            )
+            ),
+            *other_gateways(settings, intake),
         ],
         description="WhatsApp gateway webhooks: verify, de-duplicate, normalise, publish.",
     )
     install_error_handlers(app)
     return app
+
+
+def other_gateways(settings: IngressSettings, intake: Intake) -> list[APIRouter]:
+    """The routes of every gateway whose credentials are configured."""
+    routers = []
+    limit = settings.max_body_bytes
+    if settings.evolution_webhook_token:
+        evolution = EvolutionGateway(settings.evolution_webhook_token, settings.evolution_webhook_header)
+        routers.append(
+            gateway_router(
+                evolution,
+                intake=intake,
+                max_body_bytes=limit,
+                summary=f"Evolution API events (messages.upsert/update), token in {evolution.header}",
+                paths=("", "/{event}"),  # /{event}: Evolution's webhookByEvents, e.g. /messages-upsert
+            )
+        )
+    if settings.zapi_webhook_token:
+        zapi = ZapiGateway(settings.zapi_webhook_token, settings.zapi_webhook_header)
+        summary = f"Z-API callbacks (ReceivedCallback, MessageStatusCallback), token in {zapi.header}"
+        routers.append(gateway_router(zapi, intake=intake, max_body_bytes=limit, summary=summary))
+    if settings.whaticket_secret:
+        whaticket = WhaticketGateway(
+            settings.whaticket_secret, settings.whaticket_webhook_token, settings.whaticket_window_s
+        )
+        summary = "Whaticket messages, X-Signature = HMAC-SHA256 of '<X-Timestamp>.<body>'"
+        routers.append(gateway_router(whaticket, intake=intake, max_body_bytes=limit, summary=summary))
+    return routers

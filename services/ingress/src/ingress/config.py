@@ -11,6 +11,14 @@ class IngressSettings(ServiceSettings, RedisSettings):
     port: int = 8000
     meta_app_secret: str = Field(default="dev-app-secret", description="Signs Meta webhooks.")
     meta_verify_token: str = Field(default="dev-verify-token", description="Meta GET handshake.")
+    # Other gateways are mounted only when their credentials are set.
+    evolution_webhook_token: str | None = Field(default=None, description="Enables /webhooks/evolution.")
+    evolution_webhook_header: str = "X-Webhook-Token"
+    zapi_webhook_token: str | None = Field(default=None, description="Enables /webhooks/zapi.")
+    zapi_webhook_header: str = "X-Webhook-Token"
+    whaticket_secret: str | None = Field(default=None, description="Enables /webhooks/whaticket.")
+    whaticket_webhook_token: str | None = Field(default=None, description="Optional X-Webhook-Token.")
+    whaticket_window_s: int = Field(default=300, gt=0, description="Replay window for X-Timestamp.")
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # Meta re-delivers a signed body for up to 7 days: remember what we accepted at least that long.
     dedupe_ttl_s: int = Field(default=8 * 24 * 3600, gt=0)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Any
+
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from common.logging import get_logger
 from ingress.body import parse_json, read_body
 from ingress.errors import IngressError
-from ingress.gateways.base import Gateway
+from ingress.gateways.base import Delivery, Gateway
 from ingress.service import Intake
 
 log = get_logger(__name__)
@@ -26,8 +28,9 @@ async def receive(gateway: Gateway, request: Request, *, intake: Intake, max_bod
     provider = gateway.provider.value
     try:
         body = await read_body(request, max_body_bytes)
-        gateway.authenticate(request.headers, body)
-        normalised = gateway.normalise(parse_json(body))
+        delivery = Delivery(headers=request.headers, body=body)
+        gateway.authenticate(delivery)
+        normalised = gateway.normalise(parse_json(body), delivery)
         for reason in normalised.ignored:
             log.info("webhook.part_ignored", provider=provider, reason=reason)
         accepted = await intake.accept(normalised.events)
@@ -45,3 +48,54 @@ async def receive(gateway: Gateway, request: Request, *, intake: Intake, max_bod
         ignored=len(normalised.ignored),
         parked=1 if normalised.unrecognised else 0,
     )
+
+
+REJECTIONS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Body is not JSON"},
+    401: {"description": "Credentials missing"},
+    403: {"description": "Credentials wrong, or outside the replay window"},
+    413: {"description": "Body too large"},
+    503: {"description": "Not confirmed by the broker; retry later (Retry-After)"},
+}
+
+
+def add_webhook_route(
+    router: APIRouter,
+    path: str,
+    gateway: Gateway,
+    *,
+    intake: Intake,
+    max_body_bytes: int,
+    summary: str,
+) -> None:
+    """Mount ``POST path`` running the pipeline for ``gateway`` (documented in OpenAPI)."""
+
+    async def notify(request: Request) -> WebhookAck:
+        return await receive(gateway, request, intake=intake, max_body_bytes=max_body_bytes)
+
+    router.add_api_route(
+        path,
+        notify,
+        methods=["POST"],
+        response_model=WebhookAck,
+        summary=summary,
+        responses=REJECTIONS,
+        name=f"{gateway.provider.value}_webhook{path.replace('/', '_').replace('{', '').replace('}', '')}",
+    )
+
+
+def gateway_router(
+    gateway: Gateway,
+    *,
+    intake: Intake,
+    max_body_bytes: int,
+    summary: str,
+    paths: tuple[str, ...] = ("",),
+) -> APIRouter:
+    """``POST /webhooks/<provider>`` (and any extra ``paths``) for a gateway with nothing else."""
+    router = APIRouter(prefix=f"/webhooks/{gateway.provider.value}", tags=[gateway.provider.value])
+    for path in paths:
+        add_webhook_route(
+            router, path, gateway, intake=intake, max_body_bytes=max_body_bytes, summary=summary
+        )
+    return router

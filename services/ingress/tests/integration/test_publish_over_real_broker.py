@@ -20,7 +20,9 @@ SECRET = "integration-secret"
 
 @pytest.fixture
 async def ingress(amqp_url, redis_url):
-    settings = IngressSettings(amqp_url=amqp_url, redis_url=redis_url, meta_app_secret=SECRET)
+    settings = IngressSettings(
+        amqp_url=amqp_url, redis_url=redis_url, meta_app_secret=SECRET, evolution_webhook_token="evo-token"
+    )
     app = create_app(settings)
     async with (
         LifespanManager(app) as manager,
@@ -112,3 +114,24 @@ async def test_a_webhook_nobody_understands_is_parked_in_its_queue(ingress, chan
     assert payload["body"] == body.decode()
     assert payload["provider"] == "meta"
     assert "entry" in payload["reason"]
+
+
+async def test_evolution_webhook_by_events_url_reaches_the_conversation_queue(ingress, channel):
+    await drain(channel, CONVERSATION_MESSAGES.name)
+    body = json.dumps({
+        "event": "messages.upsert", "instance": "congresso",
+        "data": {"key": {"remoteJid": "13718@lid", "fromMe": False, "id": "3EB0INTEGRATION"},
+                 "pushName": "Rodrigo", "message": {"conversation": "Oi"}, "messageTimestamp": 1773027345},
+    }).encode()  # fmt: skip
+    headers = {"X-Webhook-Token": "evo-token"}
+    r = await ingress.post("/webhooks/evolution/messages-upsert", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    again = await ingress.post("/webhooks/evolution", content=body, headers=headers)
+    assert again.json()["duplicates"] == 1
+    [message] = await drain(channel, CONVERSATION_MESSAGES.name)
+    payload = json.loads(message.body)
+    assert (payload["provider"], payload["text"], payload["reply_to"]["id"]) == (
+        "evolution",
+        "Oi",
+        "13718@lid",
+    )

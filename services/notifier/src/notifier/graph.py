@@ -8,7 +8,7 @@ import aiohttp
 from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 from opentelemetry.trace import TracerProvider
 
-from common.contracts import AddressKind, SendWhatsAppMessage
+from common.contracts import AddressKind, Provider, SendWhatsAppMessage
 from notifier.errors import SendFailed
 
 # Meta error codes that mean "try again later" even on a 4xx.
@@ -68,6 +68,10 @@ class GraphClient:
 
     async def send(self, command: SendWhatsAppMessage) -> str:
         """Send and return the provider's message id (wamid); raise ``SendFailed``."""
+        if command.provider is not Provider.META:
+            # Other gateways' senders come with the notifier's own issue; until then the command
+            # is dead-lettered (kept, replayable), never sent to the wrong API.
+            raise SendFailed(f"no sender for provider {command.provider.value} yet", retryable=False)
         try:
             async with self.session.post(
                 self._url, json=message_payload(command), headers=self._headers

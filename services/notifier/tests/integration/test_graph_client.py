@@ -75,3 +75,15 @@ async def test_unreachable_provider_is_retryable():
         assert failure.value.retryable
     finally:
         await graph.close()
+
+
+async def test_a_command_for_another_gateway_is_refused_not_sent_to_meta(client, graph_api):
+    from common.contracts import AddressKind, Provider, ReplyAddress
+
+    command_for_evolution = factories.send_whatsapp_message(
+        provider=Provider.EVOLUTION, to=ReplyAddress(kind=AddressKind.JID, id="123@lid")
+    )
+    with pytest.raises(SendFailed, match="evolution") as failure:
+        await (await client()).send(command_for_evolution)
+    assert not failure.value.retryable
+    assert graph_api.standin.messages == []

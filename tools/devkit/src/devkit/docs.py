@@ -38,7 +38,16 @@ def service_apps() -> dict[str, FastAPI]:
     """Each service's app, built but never started (nothing connects)."""
     url = DOC_BROKER_URL
     return {
-        "ingress": ingress_app(IngressSettings(_env_file=None, amqp_url=url)),
+        # Every gateway configured, so every route is documented.
+        "ingress": ingress_app(
+            IngressSettings(
+                _env_file=None,
+                amqp_url=url,
+                evolution_webhook_token="documented",
+                zapi_webhook_token="documented",
+                whaticket_secret="documented",
+            )
+        ),
         "conversation": conversation_app(ConversationSettings(_env_file=None, amqp_url=url)),
         "registration": registration_app(RegistrationSettings(_env_file=None, amqp_url=url)),
         "notifier": notifier_app(NotifierSettings(_env_file=None, amqp_url=url)),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from common.contracts import Provider
-from ingress.gateways.base import Normalised
+from ingress.gateways.base import Delivery, Normalised
 from ingress.gateways.meta import normalize, signature
 
 
@@ -16,8 +15,8 @@ class MetaGateway:
     app_secret: str
     provider: Provider = field(default=Provider.META, init=False)
 
-    def authenticate(self, headers: Mapping[str, str], body: bytes) -> None:
-        signature.verify(self.app_secret, body, headers.get(signature.HEADER))
+    def authenticate(self, delivery: Delivery) -> None:
+        signature.verify(self.app_secret, delivery.body, delivery.headers.get(signature.HEADER))
 
-    def normalise(self, payload: Any) -> Normalised:
+    def normalise(self, payload: Any, delivery: Delivery) -> Normalised:
         return normalize.normalise(payload)

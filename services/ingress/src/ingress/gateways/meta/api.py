@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from ingress.errors import ForbiddenError, MalformedPayload
 from ingress.gateways.meta import MetaGateway
 from ingress.service import Intake
-from ingress.webhooks import WebhookAck, receive
-
-_REJECTIONS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Body is not JSON"},
-    401: {"description": "X-Hub-Signature-256 missing"},
-    403: {"description": "X-Hub-Signature-256 does not match the body"},
-    413: {"description": "Body too large"},
-    503: {"description": "Not confirmed by the broker; retry later (Retry-After)"},
-}
+from ingress.webhooks import add_webhook_route
 
 
 def meta_router(*, gateway: MetaGateway, verify_token: str, intake: Intake, max_body_bytes: int) -> APIRouter:
@@ -42,13 +34,12 @@ def meta_router(*, gateway: MetaGateway, verify_token: str, intake: Intake, max_
             raise ForbiddenError("hub.verify_token does not match")
         return PlainTextResponse(challenge)
 
-    @router.post(
+    add_webhook_route(
+        router,
         "",
-        response_model=WebhookAck,
+        gateway,
+        intake=intake,
+        max_body_bytes=max_body_bytes,
         summary="Notifications (messages, statuses, echoes), signed with X-Hub-Signature-256",
-        responses=_REJECTIONS,
     )
-    async def notify(request: Request) -> WebhookAck:
-        return await receive(gateway, request, intake=intake, max_body_bytes=max_body_bytes)
-
     return router

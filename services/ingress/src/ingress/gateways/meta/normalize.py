@@ -31,7 +31,7 @@ from common.contracts import (
     ReplyContext,
     SharedContact,
 )
-from ingress.gateways.base import Normalised
+from ingress.gateways.base import Normalised, first_error, parse_each
 from ingress.gateways.meta.payload import Contact, Echo, Media, Message, Status, Value, Webhook
 
 WHATSAPP_OBJECT = "whatsapp_business_account"
@@ -46,7 +46,7 @@ def normalise(payload: Any) -> Normalised:
     try:
         webhook = Webhook.model_validate(payload)
     except ValidationError as exc:
-        out.unrecognised.append(f"not a Meta webhook envelope: {_first_error(exc)}")
+        out.unrecognised.append(f"not a Meta webhook envelope: {first_error(exc)}")
         return out
     if webhook.object != WHATSAPP_OBJECT:
         out.unrecognised.append(f"object={webhook.object!r} is not {WHATSAPP_OBJECT}")
@@ -66,42 +66,27 @@ def _messages_change(raw_value: dict[str, Any], out: Normalised) -> None:
     value = _value(raw_value, out)
     if value is None:
         return
-    for raw in value.messages:
-        _parse(raw, Message, out, lambda m: out.events.append(_message(value, m)))
-    for raw in value.statuses:
-        _parse(raw, Status, out, lambda s: out.events.append(_status(value, s)))
+    parse_each(value.messages, Message, out, lambda m: out.events.append(_message(value, m)))
+    parse_each(value.statuses, Status, out, lambda s: out.events.append(_status(value, s)))
 
 
 def _echoes_change(raw_value: dict[str, Any], out: Normalised) -> None:
     value = _value(raw_value, out)
     if value is None:
         return
-    for raw in value.message_echoes:
-        _parse(raw, Echo, out, lambda e: _echo(value, e, out))
+    parse_each(value.message_echoes, Echo, out, lambda e: _echo(value, e, out))
 
 
 def _value(raw: dict[str, Any], out: Normalised) -> Value | None:
     try:
         value = Value.model_validate(raw)
     except ValidationError as exc:
-        out.unrecognised.append(f"change value: {_first_error(exc)}")
+        out.unrecognised.append(f"change value: {first_error(exc)}")
         return None
     if value.metadata is None and (value.messages or value.statuses or value.message_echoes):
         out.unrecognised.append("change value without metadata.phone_number_id")
         return None
     return value
-
-
-def _parse(raw: dict[str, Any], model: Any, out: Normalised, use: Any) -> None:
-    try:
-        item = model.model_validate(raw)
-    except ValidationError as exc:
-        out.unrecognised.append(f"{model.__name__.lower()}: {_first_error(exc)}")
-        return
-    try:
-        use(item)
-    except (ValidationError, ValueError) as exc:
-        out.unrecognised.append(f"{model.__name__.lower()} {item.id}: {exc}")
 
 
 def _business_id(value: Value) -> str:
@@ -284,9 +269,3 @@ def _contact_for(contacts: list[Contact], message: Message) -> Contact | None:
 def _e164(wa_id: str | None) -> str | None:
     # A wa_id is the phone number in international format without '+'.
     return f"+{wa_id}" if wa_id and wa_id.isdigit() and 8 <= len(wa_id) <= 15 else None
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error["loc"]) or "body"
-    return f"{where}: {error['msg']}"

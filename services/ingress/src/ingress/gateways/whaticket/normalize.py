@@ -1,0 +1,82 @@
+"""Whaticket webhook → ``MessageReceived`` (pure; never raises on bad input).
+
+Shapes from seed 004: ``{"message": {"conversation": "olá"}, "number": "5511..."}`` or the number
+in ``ticket.contact.number``; interactive replies in ``message.buttonsResponseMessage``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from common.contracts import (
+    AddressKind,
+    InteractiveChoice,
+    MessageKind,
+    MessageReceived,
+    Provider,
+    ReplyAddress,
+)
+from ingress.gateways.base import Normalised
+
+BUSINESS_ID = "whaticket"  # one Whaticket connection per deployment
+
+
+def normalise(payload: Any, delivery_id: str) -> Normalised:
+    out = Normalised()
+    if not isinstance(payload, dict) or not isinstance(payload.get("message"), dict):
+        out.unrecognised.append("expected an object with a 'message' object")
+        return out
+    number = _number(payload)
+    if number is None:
+        out.unrecognised.append("no sender number (number / ticket.contact.number)")
+        return out
+    message: dict[str, Any] = payload["message"]
+    text, kind, interactive = _content(message)
+    contact = (payload.get("ticket") or {}).get("contact") or {}
+    out.events.append(
+        MessageReceived(
+            provider=Provider.WHATICKET,
+            provider_message_id=str(payload.get("id") or payload.get("messageId") or delivery_id),
+            business_id=BUSINESS_ID,
+            conversation_key=MessageReceived.make_conversation_key(Provider.WHATICKET, BUSINESS_ID, number),
+            reply_to=ReplyAddress(kind=AddressKind.WA_ID, id=number),
+            display_name=contact.get("name") if isinstance(contact, dict) else None,
+            phone=f"+{number}" if number.isdigit() and 8 <= len(number) <= 15 else None,
+            sent_at=datetime.now(UTC),  # the payload carries no time; X-Timestamp is within ±300 s
+            kind=kind,
+            text=text,
+            interactive=interactive,
+        )
+    )
+    return out
+
+
+def _number(payload: dict[str, Any]) -> str | None:
+    ticket = payload.get("ticket")
+    contact = ticket.get("contact") if isinstance(ticket, dict) else None
+    raw = payload.get("number") or (contact.get("number") if isinstance(contact, dict) else None)
+    if raw is None:
+        return None
+    digits = "".join(ch for ch in str(raw) if ch.isdigit())
+    return digits or None
+
+
+def _content(message: dict[str, Any]) -> tuple[str | None, MessageKind, InteractiveChoice | None]:
+    if isinstance(message.get("conversation"), str):
+        return message["conversation"], MessageKind.TEXT, None
+    extended = message.get("extendedTextMessage")
+    if isinstance(extended, dict) and isinstance(extended.get("text"), str):
+        return extended["text"], MessageKind.TEXT, None
+    buttons = message.get("buttonsResponseMessage")
+    if isinstance(buttons, dict):
+        choice = InteractiveChoice(
+            kind="button_reply", id=buttons.get("selectedButtonId"), title=buttons.get("selectedDisplayText")
+        )
+        return choice.title, MessageKind.INTERACTIVE, choice
+    listed = message.get("listResponseMessage")
+    if isinstance(listed, dict):
+        row = (listed.get("singleSelectReply") or {}).get("selectedRowId")
+        choice = InteractiveChoice(kind="list_reply", id=row, title=listed.get("title"))
+        return choice.title, MessageKind.INTERACTIVE, choice
+    return None, MessageKind.UNSUPPORTED, None

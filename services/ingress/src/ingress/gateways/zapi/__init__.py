@@ -1,0 +1,24 @@
+"""Z-API (Brazilian hosted gateway): webhooks authenticated by a configured token header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from common.contracts import Provider
+from ingress.gateways.base import Delivery, Normalised
+from ingress.gateways.tokens import verify_token
+from ingress.gateways.zapi import normalize
+
+
+@dataclass(frozen=True)
+class ZapiGateway:
+    token: str
+    header: str = "X-Webhook-Token"
+    provider: Provider = field(default=Provider.ZAPI, init=False)
+
+    def authenticate(self, delivery: Delivery) -> None:
+        verify_token(delivery.headers, self.header, self.token)
+
+    def normalise(self, payload: Any, delivery: Delivery) -> Normalised:
+        return normalize.normalise(payload)
