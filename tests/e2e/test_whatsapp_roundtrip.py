@@ -49,7 +49,7 @@ async def test_signed_sample_gets_the_greeting_once_even_when_posted_twice(syste
 
     again = await post_signed(system, body)
     assert again.status_code == 200
-    assert again.json() == {"published": 0, "duplicates": 1, "ignored": 0, "parked": 0}
+    assert again.json() == {"published": 0, "duplicates": 1, "ignored": 0, "parked": 0, "rate_limited": 0}
     await asyncio.sleep(2)  # time enough for a second reply to show up, if one were sent
     assert len(system.graph.messages) == 1
 

@@ -24,6 +24,7 @@ from ingress.gateways.whaticket import WhaticketGateway
 from ingress.gateways.zapi import ZapiGateway
 from ingress.http_errors import install_error_handlers
 from ingress.metrics import IngressMetrics
+from ingress.ratelimit import RedisTokenBucket, Unlimited
 from ingress.service import Intake
 from ingress.webhooks import gateway_router
 
@@ -57,6 +58,11 @@ def create_app(settings: IngressSettings) -> FastAPI:
         ),
         publish=publish,
         metrics=IngressMetrics(runtime.registry),
+        rate_limiter=RedisTokenBucket(
+            redis, burst=settings.rate_limit_burst, per_minute=settings.rate_limit_per_minute
+        )
+        if settings.rate_limit_burst and settings.rate_limit_per_minute
+        else Unlimited(),
     )
     app = create_service_app(
         runtime,

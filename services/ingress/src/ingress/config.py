@@ -20,6 +20,9 @@ class IngressSettings(ServiceSettings, RedisSettings):
     whaticket_webhook_token: str | None = Field(default=None, description="Optional X-Webhook-Token.")
     whaticket_window_s: int = Field(default=300, gt=0, description="Replay window for X-Timestamp.")
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Per sender: a burst of this many messages, then this many per minute (0 turns it off).
+    rate_limit_burst: int = Field(default=20, ge=0)
+    rate_limit_per_minute: float = Field(default=30, ge=0)
     # Meta re-delivers a signed body for up to 7 days: remember what we accepted at least that long.
     dedupe_ttl_s: int = Field(default=8 * 24 * 3600, gt=0)
 

@@ -19,6 +19,12 @@ class IngressMetrics:
             ["provider", "type", "outcome"],
             registry=registry,
         )
+        self.rate_limited = Counter(
+            "ingress_rate_limited_total",
+            "User messages not published because their sender exceeded the rate limit.",
+            ["provider"],
+            registry=registry,
+        )
         self.parked = Counter(
             "ingress_webhooks_parked_total",
             "Authenticated webhooks we could not understand, parked for a person.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.contracts import (
     Contract,
@@ -18,6 +18,7 @@ from common.logging import get_logger
 from ingress.errors import Unavailable
 from ingress.gateways.base import Event
 from ingress.metrics import IngressMetrics
+from ingress.ratelimit import RateLimiter, Unlimited
 
 Publish = Callable[[Contract], Awaitable[object]]
 
@@ -28,6 +29,7 @@ log = get_logger(__name__)
 class Accepted:
     published: int = 0
     duplicates: int = 0
+    rate_limited: int = 0
 
 
 def dedupe_key(event: Event) -> str:
@@ -45,6 +47,7 @@ class Intake:
     dedupe: Claims
     publish: Publish
     metrics: IngressMetrics
+    rate_limiter: RateLimiter = field(default_factory=Unlimited)
 
     async def accept(self, events: list[Event]) -> Accepted:
         """Publish each event not seen before; raise ``Unavailable`` if one is not confirmed.
@@ -54,13 +57,11 @@ class Intake:
         """
         result = Accepted()
         for event in events:
-            if await self._accept_one(event):
-                result.published += 1
-            else:
-                result.duplicates += 1
+            outcome = await self._accept_one(event)
+            setattr(result, outcome, getattr(result, outcome) + 1)
         return result
 
-    async def _accept_one(self, event: Event) -> bool:
+    async def _accept_one(self, event: Event) -> str:
         key = dedupe_key(event)
         kind = event.ROUTING_KEY
         try:
@@ -71,7 +72,11 @@ class Intake:
         if claim is not Claim.ACQUIRED:  # published already, or being published right now
             self.metrics.events.labels(event.provider.value, kind, "duplicate").inc()
             log.info("event.duplicate_ignored", type=kind, provider_message_id=event.provider_message_id)
-            return False
+            return "duplicates"
+        if isinstance(event, MessageReceived) and not await self._within_rate(event):
+            # Remembered as handled, so the provider's re-deliveries do not count again.
+            await _quietly(self.dedupe.complete(key, "rate_limited"))
+            return "rate_limited"
         try:
             await self.publish(event)
         except Exception as exc:
@@ -88,7 +93,22 @@ class Intake:
             message_id=str(event.message_id),
             kind=event.kind.value if isinstance(event, MessageReceived) else None,
         )
-        return True
+        return "published"
+
+    async def _within_rate(self, message: MessageReceived) -> bool:
+        try:
+            allowed = await self.rate_limiter.allow(message.conversation_key)
+        except Exception as exc:  # fail open: a cache hiccup must not silence everyone
+            log.warning("ratelimit.unavailable", error=repr(exc))
+            return True
+        if not allowed:
+            self.metrics.rate_limited.labels(message.provider.value).inc()
+            log.warning(
+                "message.rate_limited",
+                conversation_key=message.conversation_key,
+                provider_message_id=message.provider_message_id,
+            )
+        return allowed
 
     async def park(
         self, provider: Provider, body: bytes, reasons: list[str], content_type: str | None

@@ -21,6 +21,7 @@ class WebhookAck(BaseModel):
     duplicates: int
     ignored: int
     parked: int
+    rate_limited: int = 0
 
 
 async def receive(gateway: Gateway, request: Request, *, intake: Intake, max_body_bytes: int) -> WebhookAck:
@@ -47,6 +48,7 @@ async def receive(gateway: Gateway, request: Request, *, intake: Intake, max_bod
         duplicates=accepted.duplicates,
         ignored=len(normalised.ignored),
         parked=1 if normalised.unrecognised else 0,
+        rate_limited=accepted.rate_limited,
     )
 
 

@@ -94,7 +94,7 @@ async def test_signed_text_message_is_published_once(client, fakes):
     first = await client.post("/webhooks/meta", content=body, headers=signed(body))
     again = await client.post("/webhooks/meta", content=body, headers=signed(body))
     assert first.status_code == again.status_code == 200
-    assert first.json() == {"published": 1, "duplicates": 0, "ignored": 0, "parked": 0}
+    assert first.json() == {"published": 1, "duplicates": 0, "ignored": 0, "parked": 0, "rate_limited": 0}
     assert again.json()["duplicates"] == 1
     assert [m.text for m in publish.published] == ["Body Text"]
 
@@ -209,3 +209,41 @@ async def test_dedupe_store_down_before_the_claim_is_503_and_nothing_published()
         r = await client.post("/webhooks/meta", content=body, headers=signed(body))
     assert r.status_code == 503
     assert publish.published == []
+
+
+async def test_a_sender_over_the_rate_limit_is_cut_and_counted():
+    class OnlyTwo:
+        def __init__(self) -> None:
+            self.seen: dict[str, int] = {}
+
+        async def allow(self, sender: str) -> bool:
+            self.seen[sender] = self.seen.get(sender, 0) + 1
+            return self.seen[sender] <= 2
+
+    registry = CollectorRegistry()
+    publish = FakePublisher()
+    intake = Intake(InMemoryClaims(), publish, IngressMetrics(registry), rate_limiter=OnlyTwo())
+    app = FastAPI()
+    app.include_router(
+        meta_router(
+            gateway=MetaGateway(app_secret=SECRET), verify_token=TOKEN, intake=intake, max_body_bytes=4096
+        )
+    )
+    install_error_handlers(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        answers = []
+        for i in range(4):
+            body = samples.meta_text(f"spam {i}", wamid=f"wamid.flood-{i}")
+            answers.append((await client.post("/webhooks/meta", content=body, headers=signed(body))).json())
+        other = samples.meta_text("oi", wamid="wamid.other", wa_id="5511900000009")
+        assert (await client.post("/webhooks/meta", content=other, headers=signed(other))).json()[
+            "published"
+        ] == 1
+        retry = samples.meta_text("spam 3", wamid="wamid.flood-3")  # Meta re-delivers a cut message
+        assert (await client.post("/webhooks/meta", content=retry, headers=signed(retry))).json()[
+            "duplicates"
+        ] == 1
+    assert [a["published"] for a in answers] == [1, 1, 0, 0]
+    assert [a["rate_limited"] for a in answers] == [0, 0, 1, 1]
+    assert [m.text for m in publish.of(MessageReceived)] == ["spam 0", "spam 1", "oi"]
+    assert registry.get_sample_value("ingress_rate_limited_total", {"provider": "meta"}) == 2
