@@ -82,10 +82,11 @@ async def test_handshake_with_wrong_token_is_403(client):
     assert r.status_code == 403
 
 
-async def test_handshake_with_wrong_mode_or_missing_params_is_400(client):
+async def test_handshake_with_wrong_mode_or_missing_params_is_422_with_the_reason(client):
     r = await client.get("/webhooks/meta", params={"hub.mode": "unsubscribe", "hub.verify_token": TOKEN})
-    assert r.status_code == 400
-    assert "hub.mode" in r.json()["detail"]
+    assert r.status_code == 422
+    problems = {tuple(e["loc"]) for e in r.json()["detail"]}
+    assert problems == {("query", "hub.mode"), ("query", "hub.challenge")}
 
 
 async def test_signed_text_message_is_published_once(client, fakes):

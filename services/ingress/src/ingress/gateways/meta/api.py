@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from ingress.errors import ForbiddenError, MalformedPayload
+from ingress.errors import ForbiddenError
 from ingress.gateways.meta import MetaGateway
 from ingress.service import Intake
 from ingress.webhooks import add_webhook_route
@@ -21,15 +21,14 @@ def meta_router(*, gateway: MetaGateway, verify_token: str, intake: Intake, max_
         "",
         response_class=PlainTextResponse,
         summary="Subscription handshake: echo hub.challenge when hub.verify_token matches",
-        responses={400: {"description": "Not a subscribe request"}, 403: {"description": "Wrong token"}},
+        responses={403: {"description": "Wrong token"}},
     )
     async def verify(
-        mode: Annotated[str | None, Query(alias="hub.mode")] = None,
-        token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
-        challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+        mode: Annotated[Literal["subscribe"], Query(alias="hub.mode")],
+        token: Annotated[str, Query(alias="hub.verify_token")],
+        challenge: Annotated[str, Query(alias="hub.challenge")],
     ) -> PlainTextResponse:
-        if mode != "subscribe" or token is None or challenge is None:
-            raise MalformedPayload("expected hub.mode=subscribe, hub.verify_token and hub.challenge")
+        # A missing parameter or another mode is answered 422 with the reason, by FastAPI.
         if not hmac.compare_digest(token.encode(), verify_token.encode()):
             raise ForbiddenError("hub.verify_token does not match")
         return PlainTextResponse(challenge)
