@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from common.logging import get_logger
 from ingress.body import parse_json, read_body
 from ingress.errors import IngressError
-from ingress.gateways.base import Delivery, Gateway
+from ingress.gateways.base import Delivery, Gateway, Normalised
 from ingress.service import Intake
 
 log = get_logger(__name__)
@@ -31,7 +31,7 @@ async def receive(gateway: Gateway, request: Request, *, intake: Intake, max_bod
         body = await read_body(request, max_body_bytes)
         delivery = Delivery(headers=request.headers, body=body)
         gateway.authenticate(delivery)
-        normalised = gateway.normalise(parse_json(body), delivery)
+        normalised = _normalise(gateway, parse_json(body), delivery)
         for reason in normalised.ignored:
             log.info("webhook.part_ignored", provider=provider, reason=reason)
         accepted = await intake.accept(normalised.events)
@@ -50,6 +50,15 @@ async def receive(gateway: Gateway, request: Request, *, intake: Intake, max_bod
         parked=1 if normalised.unrecognised else 0,
         rate_limited=accepted.rate_limited,
     )
+
+
+def _normalise(gateway: Gateway, payload: Any, delivery: Delivery) -> Normalised:
+    """Adapters do not raise on bad input; if one ever does, the body is parked, not lost."""
+    try:
+        return gateway.normalise(payload, delivery)
+    except Exception as exc:
+        log.exception("adapter.failed", provider=gateway.provider.value)
+        return Normalised(unrecognised=[f"adapter error: {exc!r}"[:500]])
 
 
 REJECTIONS: dict[int | str, dict[str, Any]] = {

@@ -103,3 +103,27 @@ async def test_authenticated_bodies_never_get_a_5xx(gateway, body):
             f"/webhooks/{gateway.provider.value}", content=body, headers=signed_headers(gateway, body)
         )
     assert r.status_code in (200, 400), r.text
+
+
+async def test_an_adapter_bug_parks_the_body_instead_of_a_500():
+    class Buggy(ZapiGateway):
+        def normalise(self, payload, delivery):
+            raise RuntimeError("adapter bug")
+
+    published = []
+
+    async def publish(event) -> None:
+        published.append(event)
+
+    intake = Intake(dedupe=InMemoryClaims(), publish=publish, metrics=IngressMetrics(CollectorRegistry()))
+    app = FastAPI()
+    app.include_router(gateway_router(Buggy(token="t"), intake=intake, max_body_bytes=4096, summary="t"))
+    install_error_handlers(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.post(
+            "/webhooks/zapi", content=b'{"type": "ReceivedCallback"}', headers={"X-Webhook-Token": "t"}
+        )
+    assert r.status_code == 200
+    assert r.json()["parked"] == 1
+    [parked] = published
+    assert "adapter bug" in parked.reason

@@ -55,7 +55,7 @@ def parse_each(raws: list[Any], model: type[Item], out: Normalised, use: Callabl
             continue
         try:
             use(item)
-        except (ValidationError, ValueError, TypeError, KeyError) as exc:
+        except (ValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
             out.unrecognised.append(f"{model.__name__.lower()}: {exc!r}"[:500])
 
 

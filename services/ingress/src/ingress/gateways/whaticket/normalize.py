@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from common.contracts import (
     AddressKind,
     InteractiveChoice,
@@ -17,7 +19,7 @@ from common.contracts import (
     Provider,
     ReplyAddress,
 )
-from ingress.gateways.base import Normalised
+from ingress.gateways.base import Normalised, first_error
 
 BUSINESS_ID = "whaticket"  # one Whaticket connection per deployment
 
@@ -33,9 +35,10 @@ def normalise(payload: Any, delivery_id: str) -> Normalised:
         return out
     message: dict[str, Any] = payload["message"]
     text, kind, interactive = _content(message)
-    contact = (payload.get("ticket") or {}).get("contact") or {}
-    out.events.append(
-        MessageReceived(
+    ticket = payload.get("ticket")
+    contact = ticket.get("contact") if isinstance(ticket, dict) else None
+    try:
+        event = MessageReceived(
             provider=Provider.WHATICKET,
             provider_message_id=str(payload.get("id") or payload.get("messageId") or delivery_id),
             business_id=BUSINESS_ID,
@@ -48,7 +51,10 @@ def normalise(payload: Any, delivery_id: str) -> Normalised:
             text=text,
             interactive=interactive,
         )
-    )
+    except ValidationError as exc:
+        out.unrecognised.append(f"message: {first_error(exc)}")
+        return out
+    out.events.append(event)
     return out
 
 
@@ -76,7 +82,8 @@ def _content(message: dict[str, Any]) -> tuple[str | None, MessageKind, Interact
         return choice.title, MessageKind.INTERACTIVE, choice
     listed = message.get("listResponseMessage")
     if isinstance(listed, dict):
-        row = (listed.get("singleSelectReply") or {}).get("selectedRowId")
+        selected = listed.get("singleSelectReply")
+        row = selected.get("selectedRowId") if isinstance(selected, dict) else None
         choice = InteractiveChoice(kind="list_reply", id=row, title=listed.get("title"))
         return choice.title, MessageKind.INTERACTIVE, choice
     return None, MessageKind.UNSUPPORTED, None
