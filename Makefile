@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run send migrate test test-fast lint fmt typecheck docs bench compose-check clean
+.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ typecheck: install ## mypy --strict over every package
 
 test: lint typecheck ## install, lint, typecheck and run the whole suite (unit, integration, end to end)
 	$(RUN) pytest
+
+fuzz: install ## property tests with many new random examples (not repeatable; finds new bugs)
+	HYPOTHESIS_PROFILE=fuzz $(RUN) pytest -m "not integration and not e2e" -k "never"
 
 test-fast: install ## unit tests only (no services needed)
 	$(RUN) pytest -m "not integration and not e2e"

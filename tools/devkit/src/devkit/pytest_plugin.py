@@ -8,6 +8,7 @@ fails the test with the command that starts it: these tests never skip.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from hypothesis import settings
 
 from devkit import infra
 from devkit.graph_standin import GraphStandin
@@ -23,6 +25,12 @@ from devkit.otlp_standin import OtlpStandin
 from devkit.processes import SERVICES, Supervisor, service_spec
 
 TEST_REDIS_DB = 15
+
+# `make test` (and CI) runs the same generated examples every time, so a red run is reproducible
+# and never a coin toss; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) explores new ones.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("fuzz", max_examples=2000, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
