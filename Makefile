@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench compose-check clean
+.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ docs: install ## regenerate docs/asyncapi.yaml and docs/openapi/*.json
 
 bench: install ## end-to-end throughput and latency of the pipeline (prints figures)
 	$(RUN) python bench/pipeline.py
+
+bench-ingress: install ## ingress alone beside a bare signature-check-and-publish endpoint (prints figures)
+	$(RUN) python bench/ingress.py
 
 compose-check: ## validate docker-compose.yml (needs docker-compose)
 	docker-compose config -q

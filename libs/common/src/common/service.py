@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
@@ -47,14 +46,22 @@ class ServiceRuntime:
     on_shutdown: list[Hook] = field(default_factory=list)  # after the broker stops
 
     @classmethod
-    def build(cls, settings: ServiceSettings, *, name: str, version: str) -> ServiceRuntime:
+    def build(
+        cls, settings: ServiceSettings, *, name: str, version: str, broker_metrics: bool = True
+    ) -> ServiceRuntime:
         """Tracing, a metrics registry and a broker for service ``name``; add checks and hooks after."""
         tracer_provider = setup_tracing(name)
         registry = CollectorRegistry()
         return cls(
             name=name,
             version=version,
-            broker=create_broker(settings, service=name, tracer_provider=tracer_provider, registry=registry),
+            broker=create_broker(
+                settings,
+                service=name,
+                tracer_provider=tracer_provider,
+                registry=registry,
+                broker_metrics=broker_metrics,
+            ),
             registry=registry,
             tracer_provider=tracer_provider,
             readiness_timeout_s=settings.readiness_timeout_s,
@@ -172,15 +179,27 @@ def create_service_app(
         version=runtime.version,
         description=description,
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry support: one server span per request, continuing an incoming
+        # traceparent. No per-operation spans (costly on a hot webhook), no OTel metrics or logs
+        # (Prometheus and our JSON logs cover those), and no spans for probes and scrapes.
+        telemetry={
+            "tracer_provider": runtime.tracer_provider,
+            "tracing": True,
+            "operation_spans": False,
+            "metrics": False,
+            "logs": False,
+            "exclude": _is_operational_path,
+        },
     )
     app.state.runtime = runtime  # for tools that document the service (AsyncAPI)
     app.include_router(_ops_router(runtime))
     for router in routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=runtime.tracer_provider,
-        excluded_urls="healthz,readyz,metrics",
-        exclude_spans=["receive", "send"],  # one server span per request, not three
-    )
     return app
+
+
+_OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _is_operational_path(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in _OPERATIONAL_PATHS

@@ -1,0 +1,152 @@
+"""Ingress benchmark: signed Meta webhooks over real HTTP, ingress beside a bare endpoint.
+
+Both run as single processes against this machine's RabbitMQ (a throwaway vhost) — ingress also
+against Redis — and are driven by an aiohttp client on the same box:
+  1. saturation (closed loop, C in flight): accepted webhooks/s and latency;
+  2. open loop at a fixed offered rate: p50/p95/p99, measured from each request's scheduled time
+     (so queueing is counted, not hidden).
+Prints figures; asserts nothing. Usage: python bench/ingress.py [--rate 1000] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+import uuid
+
+import aiohttp
+
+from devkit import infra, samples
+from devkit.processes import Spec, Supervisor, service_spec
+
+SECRET = "bench-secret"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def bodies(n: int) -> list[bytes]:
+    run = uuid.uuid4().hex[:6]
+    return [
+        samples.meta_text("oi", wamid=f"wamid.bench.{run}.{i}", wa_id=f"55{run}{i:07d}") for i in range(n)
+    ]
+
+
+async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> int:
+    headers = {
+        "X-Hub-Signature-256": samples.meta_signature(SECRET, body),
+        "Content-Type": "application/json",
+    }
+    async with http.post(url, data=body, headers=headers) as response:
+        await response.read()
+        return response.status
+
+
+async def saturate(http: aiohttp.ClientSession, url: str, count: int, concurrency: int) -> str:
+    payloads = bodies(count)
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(payloads)
+
+    async def worker() -> None:
+        nonlocal errors
+        for body in queue:
+            start = time.perf_counter()
+            if await post(http, url, body) != 200:
+                errors += 1
+            latencies.append((time.perf_counter() - start) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return (
+        f"saturated ({concurrency} in flight): {count / elapsed:,.0f} webhooks/s, "
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {pct(latencies, 99):.1f} ms, errors {errors}"
+    )
+
+
+async def open_loop(http: aiohttp.ClientSession, url: str, rate: float, seconds: float) -> str:
+    count = int(rate * seconds)
+    payloads = bodies(count)
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(body: bytes, scheduled: float) -> None:
+        nonlocal errors
+        if await post(http, url, body) != 200:
+            errors += 1
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+
+    start = time.perf_counter()
+    tasks = []
+    for i, body in enumerate(payloads):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(body, scheduled)))
+    await asyncio.gather(*tasks)
+    achieved = count / (time.perf_counter() - start)
+    return (
+        f"open loop {rate:,.0f}/s offered ({achieved:,.0f}/s completed): "
+        f"p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {pct(latencies, 95):.1f} ms, p99 {pct(latencies, 99):.1f} ms, errors {errors}"
+    )
+
+
+async def run(rate: float, seconds: float, count: int, concurrency: int) -> None:
+    ingress_port, bare_port = infra.free_port(), infra.free_port()
+    with infra.rabbitmq_vhost("congress-bench") as amqp_url:
+        env = {
+            "AMQP_URL": amqp_url,
+            "REDIS_URL": infra.redis_database(13),
+            "META_APP_SECRET": SECRET,
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_BURST": "0",
+        }
+        bare = Spec(
+            "bare",
+            [
+                sys.executable,
+                os.path.join(os.path.dirname(__file__), "bare_webhook.py"),
+                str(bare_port),
+                amqp_url,
+                SECRET,
+            ],
+        )
+        supervisor = Supervisor()
+        await supervisor.start([service_spec("ingress", ingress_port, env), bare])
+        try:
+            await supervisor.wait_ready(timeout=60)
+            await asyncio.sleep(1.0)  # the bare endpoint has no /readyz
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                for name, url in (
+                    ("bare endpoint", f"http://127.0.0.1:{bare_port}/webhook"),
+                    ("ingress", f"http://127.0.0.1:{ingress_port}/webhooks/meta"),
+                ):
+                    await saturate(http, url, 300, 8)  # warm-up
+                    print(f"{name:>13} | {await saturate(http, url, count, concurrency)}", flush=True)
+                    print(f"{name:>13} | {await open_loop(http, url, rate, seconds)}", flush=True)
+        finally:
+            await supervisor.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+    asyncio.run(run(args.rate, args.seconds, args.count, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
