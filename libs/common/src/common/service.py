@@ -42,7 +42,10 @@ class ServiceRuntime:
     tracer_provider: TracerProvider
     readiness_timeout_s: float
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    # Other brokers the service consumes from (a gateway's own output): listed in AsyncAPI.
+    sources: list[RabbitBroker] = field(default_factory=list)
     on_startup: list[Hook] = field(default_factory=list)  # after the broker connects
+    on_stopping: list[Hook] = field(default_factory=list)  # before the broker stops
     on_shutdown: list[Hook] = field(default_factory=list)  # after the broker stops
 
     @classmethod
@@ -169,6 +172,8 @@ def create_service_app(
             yield
         finally:
             log.info("service.stopping")
+            for hook in runtime.on_stopping:
+                await hook()
             await runtime.broker.stop()
             for hook in runtime.on_shutdown:
                 await hook()

@@ -14,10 +14,11 @@ from common.contracts import (
 )
 from common.idempotency import RedisClaims
 from common.messaging import publisher
-from common.service import ServiceRuntime, create_service_app
+from common.service import ServiceRuntime, broker_check, create_service_app
 from ingress import __version__
 from ingress.config import IngressSettings
 from ingress.gateways.evolution import EvolutionGateway
+from ingress.gateways.evolution.amqp import declare_dead_letters, evolution_source
 from ingress.gateways.meta import MetaGateway
 from ingress.gateways.meta.api import meta_router
 from ingress.gateways.whaticket import WhaticketGateway
@@ -66,6 +67,18 @@ def create_app(settings: IngressSettings) -> FastAPI:
         if settings.rate_limit_burst and settings.rate_limit_per_minute
         else Unlimited(),
     )
+    if settings.evolution_amqp_url:
+        evolution = evolution_source(settings, intake, runtime.tracer_provider)
+
+        async def start_evolution() -> None:
+            await evolution.connect()
+            await declare_dead_letters(evolution, settings.evolution_amqp_queue)
+            await evolution.start()
+
+        runtime.on_startup.append(start_evolution)
+        runtime.on_stopping.append(evolution.stop)  # stop taking events before our broker stops
+        runtime.checks["evolution_broker"] = broker_check(evolution)
+        runtime.sources.append(evolution)
     app = create_service_app(
         runtime,
         routers=[

@@ -14,6 +14,11 @@ class IngressSettings(ServiceSettings, RedisSettings):
     # Other gateways are mounted only when their credentials are set.
     evolution_webhook_token: str | None = Field(default=None, description="Enables /webhooks/evolution.")
     evolution_webhook_header: str = "X-Webhook-Token"
+    # Evolution's native RabbitMQ output, consumed instead of (or beside) its webhooks.
+    evolution_amqp_url: str | None = Field(default=None, description="Enables the RabbitMQ source.")
+    evolution_amqp_exchange: str = "evolution_exchange"
+    evolution_amqp_queue: str = "ingress.evolution.events"
+    evolution_amqp_routing_key: str = "messages.*"
     zapi_webhook_token: str | None = Field(default=None, description="Enables /webhooks/zapi.")
     zapi_webhook_header: str = "X-Webhook-Token"
     whaticket_secret: str | None = Field(default=None, description="Enables /webhooks/whaticket.")

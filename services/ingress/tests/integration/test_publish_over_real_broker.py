@@ -1,5 +1,6 @@
 """Ingress against the real RabbitMQ and Redis: what is accepted is in the queue, durably."""
 
+import asyncio
 import json
 
 import aio_pika
@@ -135,3 +136,56 @@ async def test_evolution_webhook_by_events_url_reaches_the_conversation_queue(in
         "Oi",
         "13718@lid",
     )
+
+
+@pytest.fixture
+async def ingress_with_evolution_source(amqp_url, redis_url):
+    settings = IngressSettings(
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        evolution_amqp_url=amqp_url,  # Evolution often shares the broker; a separate URL works alike
+        evolution_amqp_exchange="evolution_exchange",
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            yield c
+
+
+async def test_evolution_native_rabbitmq_output_is_consumed_like_its_webhooks(
+    ingress_with_evolution_source, channel
+):
+    await drain(channel, CONVERSATION_MESSAGES.name)
+    ready = (await ingress_with_evolution_source.get("/readyz")).json()
+    assert ready["checks"]["evolution_broker"]["ok"] is True
+    exchange = await channel.get_exchange("evolution_exchange")
+    event = {
+        "event": "messages.upsert", "instance": "congresso", "server_url": "http://evolution:8080",
+        "date_time": "2026-11-23T09:00:00.000Z", "sender": "5564900009999@s.whatsapp.net", "apikey": "x",
+        "data": {"key": {"remoteJid": "5564900000003@s.whatsapp.net", "fromMe": False, "id": "3EB0AMQP"},
+                 "pushName": "Ana", "message": {"conversation": "quero me inscrever"}, "messageTimestamp": 1773027345},
+    }  # fmt: skip
+    # As Evolution publishes: no content type, routing key = the event name.
+    await exchange.publish(aio_pika.Message(json.dumps(event).encode()), routing_key="messages.upsert")
+    await exchange.publish(
+        aio_pika.Message(json.dumps(event).encode()), routing_key="messages.upsert"
+    )  # again
+    await exchange.publish(aio_pika.Message(b"not json"), routing_key="messages.upsert")
+    received = []
+    for _ in range(50):
+        received += await drain(channel, CONVERSATION_MESSAGES.name)
+        if received:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+    received += await drain(channel, CONVERSATION_MESSAGES.name)
+    [message] = received  # the repeat is deduped
+    payload = json.loads(message.body)
+    assert (payload["provider"], payload["text"], payload["phone"]) == (
+        "evolution",
+        "quero me inscrever",
+        "+5564900000003",
+    )
+    parked = await drain(channel, OPS_PARKED_WEBHOOKS.name)
+    assert [json.loads(p.body)["body"] for p in parked] == ["not json"]

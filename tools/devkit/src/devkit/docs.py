@@ -46,6 +46,7 @@ def service_apps() -> dict[str, FastAPI]:
                 evolution_webhook_token="documented",
                 zapi_webhook_token="documented",
                 whaticket_secret="documented",
+                evolution_amqp_url="amqp://evolution-rabbitmq:5672/",
             )
         ),
         "conversation": conversation_app(ConversationSettings(_env_file=None, amqp_url=url)),
@@ -69,6 +70,7 @@ def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
     brokers = [
         app.state.runtime.broker for app in apps.values() if isinstance(app.state.runtime, ServiceRuntime)
     ]
+    brokers += [source for app in apps.values() for source in app.state.runtime.sources]
     brokers.append(parking_lot_broker())
     spec = AsyncAPI(
         *brokers,
