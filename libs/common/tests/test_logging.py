@@ -32,3 +32,11 @@ def test_lines_are_json_with_service_and_trace_ids(capsys):
         assert line["service"] == "svc-under-test"
         assert line["trace_id"] == trace_id
     assert lines[0]["answer"] == 42
+
+
+def test_lines_below_the_level_are_dropped(capsys):
+    configure_logging("svc-under-test", "WARNING", "json")
+    get_logger("x").info("too.quiet")
+    get_logger("x").warning("loud.enough")
+    events = [json.loads(line)["event"] for line in capsys.readouterr().out.splitlines()]
+    assert events == ["loud.enough"]
