@@ -8,17 +8,12 @@ from typing import Any
 from common.contracts import Provider
 from ingress.gateways.base import Delivery, Normalised
 from ingress.gateways.evolution import normalize
-from ingress.gateways.tokens import verify_token
+from ingress.gateways.tokens import TokenHeaderAuth
 
 
 @dataclass(frozen=True)
-class EvolutionGateway:
-    token: str
-    header: str = "X-Webhook-Token"
+class EvolutionGateway(TokenHeaderAuth):
     provider: Provider = field(default=Provider.EVOLUTION, init=False)
-
-    def authenticate(self, delivery: Delivery) -> None:
-        verify_token(delivery.headers, self.header, self.token)
 
     def normalise(self, payload: Any, delivery: Delivery) -> Normalised:
         return normalize.normalise(payload)

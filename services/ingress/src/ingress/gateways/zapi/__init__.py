@@ -7,18 +7,13 @@ from typing import Any
 
 from common.contracts import Provider
 from ingress.gateways.base import Delivery, Normalised
-from ingress.gateways.tokens import verify_token
+from ingress.gateways.tokens import TokenHeaderAuth
 from ingress.gateways.zapi import normalize
 
 
 @dataclass(frozen=True)
-class ZapiGateway:
-    token: str
-    header: str = "X-Webhook-Token"
+class ZapiGateway(TokenHeaderAuth):
     provider: Provider = field(default=Provider.ZAPI, init=False)
-
-    def authenticate(self, delivery: Delivery) -> None:
-        verify_token(delivery.headers, self.header, self.token)
 
     def normalise(self, payload: Any, delivery: Delivery) -> Normalised:
         return normalize.normalise(payload)
