@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
 from common.logging import get_logger
@@ -84,9 +84,16 @@ def add_webhook_route(
     async def notify(request: Request) -> WebhookAck:
         return await receive(gateway, request, intake=intake, max_body_bytes=max_body_bytes)
 
+    async def notify_event(
+        request: Request,
+        event: Annotated[str, Path(description="The event, as the gateway names it in its URL")],
+    ) -> WebhookAck:
+        # Documented for the URL's sake; the payload names the event too, and that is what counts.
+        return await receive(gateway, request, intake=intake, max_body_bytes=max_body_bytes)
+
     router.add_api_route(
         path,
-        notify,
+        notify_event if "{event}" in path else notify,
         methods=["POST"],
         response_model=WebhookAck,
         summary=summary,
