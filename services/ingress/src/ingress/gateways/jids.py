@@ -1,4 +1,4 @@
-"""WhatsApp JIDs as Baileys-based gateways send them (``5561...@s.whatsapp.net``, ``123@lid``)."""
+"""WhatsApp ids and phones as gateways send them: JIDs (``5561...@s.whatsapp.net``, ``123@lid``), E.164."""
 
 from __future__ import annotations
 
@@ -15,13 +15,18 @@ def is_lid(jid: str | None) -> bool:
     return bool(jid) and str(jid).endswith(LID_SUFFIX)
 
 
+def e164(digits: str | None) -> str | None:
+    """'5564999990000' → '+5564999990000'; None for anything that is not 8–15 digits."""
+    return f"+{digits}" if digits and digits.isdigit() and 8 <= len(digits) <= 15 else None
+
+
 def phone_of(*jids: str | None) -> str | None:
     """The E.164 phone of the first phone-based JID among ``jids`` (device suffix ``:12`` dropped)."""
     for jid in jids:
         if jid and jid.endswith(PHONE_SUFFIXES):
-            digits = jid.split("@", 1)[0].split(":", 1)[0]
-            if digits.isdigit() and 8 <= len(digits) <= 15:
-                return f"+{digits}"
+            phone = e164(jid.split("@", 1)[0].split(":", 1)[0])
+            if phone:
+                return phone
     return None
 
 

@@ -17,19 +17,13 @@ from common.contracts import (
     AddressKind,
     DeliveryStatus,
     HumanActivityDetected,
-    InteractiveChoice,
-    Location,
-    MediaRef,
-    MessageKind,
     MessageReceived,
     MessageStatusChanged,
     Provider,
-    Reaction,
     ReplyAddress,
     ReplyContext,
-    SharedContact,
 )
-from ingress.gateways import jids
+from ingress.gateways import baileys, jids
 from ingress.gateways.base import Normalised, first_error, parse_each
 
 _ACKS = {
@@ -39,14 +33,6 @@ _ACKS = {
     "PLAYED": DeliveryStatus.PLAYED,
     "ERROR": DeliveryStatus.FAILED,
     "DELETED": DeliveryStatus.DELETED,
-}
-_MEDIA = {
-    "imageMessage": MessageKind.IMAGE,
-    "audioMessage": MessageKind.AUDIO,
-    "videoMessage": MessageKind.VIDEO,
-    "documentMessage": MessageKind.DOCUMENT,
-    "documentWithCaptionMessage": MessageKind.DOCUMENT,
-    "stickerMessage": MessageKind.STICKER,
 }
 
 
@@ -119,7 +105,7 @@ def _upsert(instance: str, upsert: Upsert, out: Normalised) -> None:
         return
     user = jids.stable_user_id(key.remoteJid, key.remoteJidAlt, key.senderPn) or key.remoteJid
     conversation_key = MessageReceived.make_conversation_key(Provider.EVOLUTION, instance, user)
-    text, kind, extra = _content(upsert.message)
+    text, kind, extra = baileys.content(upsert.message)
     if key.fromMe:
         out.events.append(
             HumanActivityDetected(
@@ -153,60 +139,6 @@ def _upsert(instance: str, upsert: Upsert, out: Normalised) -> None:
             **extra,
         )
     )
-
-
-def _content(message: dict[str, Any]) -> tuple[str | None, MessageKind, dict[str, Any]]:
-    """Text, kind and the structured parts of a Baileys message."""
-    if isinstance(message.get("conversation"), str):
-        return message["conversation"], MessageKind.TEXT, {}
-    extended = message.get("extendedTextMessage")
-    if isinstance(extended, dict) and isinstance(extended.get("text"), str):
-        return extended["text"], MessageKind.TEXT, {}
-    for name, kind in _MEDIA.items():
-        part = message.get(name)
-        if isinstance(part, dict):
-            if name == "documentWithCaptionMessage":
-                part = part.get("message", {}).get("documentMessage", {})
-            media = MediaRef(
-                url=message.get("mediaUrl") or part.get("url"),
-                mime_type=part.get("mimetype"),
-                sha256=part.get("fileSha256"),
-                filename=part.get("fileName"),
-                voice=bool(part.get("ptt")),
-            )
-            return part.get("caption"), kind, {"media": media}
-    if isinstance(loc := message.get("locationMessage"), dict):
-        location = Location(
-            latitude=loc["degreesLatitude"],
-            longitude=loc["degreesLongitude"],
-            name=loc.get("name"),
-            address=loc.get("address"),
-        )
-        return None, MessageKind.LOCATION, {"location": location}
-    if isinstance(contact := message.get("contactMessage"), dict):
-        return None, MessageKind.CONTACTS, {"contacts": [SharedContact(name=contact.get("displayName"))]}
-    if isinstance(reaction := message.get("reactionMessage"), dict):
-        target = reaction.get("key", {}).get("id") or ""
-        emoji = reaction.get("text") or None
-        return None, MessageKind.REACTION, {"reaction": Reaction(message_id=target, emoji=emoji)}
-    if isinstance(buttons := message.get("buttonsResponseMessage"), dict):
-        choice = InteractiveChoice(
-            kind="button_reply", id=buttons.get("selectedButtonId"), title=buttons.get("selectedDisplayText")
-        )
-        return choice.title, MessageKind.INTERACTIVE, {"interactive": choice}
-    if isinstance(listed := message.get("listResponseMessage"), dict):
-        choice = InteractiveChoice(
-            kind="list_reply",
-            id=(listed.get("singleSelectReply") or {}).get("selectedRowId"),
-            title=listed.get("title"),
-        )
-        return choice.title, MessageKind.INTERACTIVE, {"interactive": choice}
-    if isinstance(template := message.get("templateButtonReplyMessage"), dict):
-        choice = InteractiveChoice(
-            kind="button", id=template.get("selectedId"), title=template.get("selectedDisplayText")
-        )
-        return choice.title, MessageKind.BUTTON, {"interactive": choice}
-    return None, MessageKind.UNSUPPORTED, {}
 
 
 def _context_info(message: dict[str, Any]) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from common.contracts import (
     ReplyContext,
     SharedContact,
 )
+from ingress.gateways import jids
 from ingress.gateways.base import Normalised, first_error, parse_each
 from ingress.gateways.meta.payload import Contact, Echo, Media, Message, Status, Value, Webhook
 
@@ -117,7 +118,7 @@ def _message(value: Value, message: Message) -> MessageReceived:
         conversation_key=MessageReceived.make_conversation_key(Provider.META, business_id, address.id),
         reply_to=address,
         display_name=contact.profile.name if contact and contact.profile else None,
-        phone=_e164(message.from_),
+        phone=jids.e164(message.from_),
         sent_at=datetime.fromtimestamp(message.timestamp, UTC),
         kind=kind,
         text=_text(message, interactive),
@@ -264,8 +265,3 @@ def _contact_for(contacts: list[Contact], message: Message) -> Contact | None:
         ):
             return contact
     return contacts[0] if len(contacts) == 1 else None
-
-
-def _e164(wa_id: str | None) -> str | None:
-    # A wa_id is the phone number in international format without '+'.
-    return f"+{wa_id}" if wa_id and wa_id.isdigit() and 8 <= len(wa_id) <= 15 else None

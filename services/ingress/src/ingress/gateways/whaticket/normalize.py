@@ -1,7 +1,7 @@
 """Whaticket webhook → ``MessageReceived`` (pure; never raises on bad input).
 
 Shapes from seed 004: ``{"message": {"conversation": "olá"}, "number": "5511..."}`` or the number
-in ``ticket.contact.number``; interactive replies in ``message.buttonsResponseMessage``.
+in ``ticket.contact.number``; ``message`` is Baileys content (see ``gateways.baileys``).
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from pydantic import ValidationError
 
 from common.contracts import (
     AddressKind,
-    InteractiveChoice,
-    MessageKind,
     MessageReceived,
     Provider,
     ReplyAddress,
 )
+from ingress.gateways import baileys, jids
 from ingress.gateways.base import Normalised, first_error
 
 BUSINESS_ID = "whaticket"  # one Whaticket connection per deployment
@@ -34,10 +33,10 @@ def normalise(payload: Any, delivery_id: str) -> Normalised:
         out.unrecognised.append("no sender number (number / ticket.contact.number)")
         return out
     message: dict[str, Any] = payload["message"]
-    text, kind, interactive = _content(message)
     ticket = payload.get("ticket")
     contact = ticket.get("contact") if isinstance(ticket, dict) else None
     try:
+        text, kind, extra = baileys.content(message)
         event = MessageReceived(
             provider=Provider.WHATICKET,
             provider_message_id=str(payload.get("id") or payload.get("messageId") or delivery_id),
@@ -45,14 +44,17 @@ def normalise(payload: Any, delivery_id: str) -> Normalised:
             conversation_key=MessageReceived.make_conversation_key(Provider.WHATICKET, BUSINESS_ID, number),
             reply_to=ReplyAddress(kind=AddressKind.WA_ID, id=number),
             display_name=contact.get("name") if isinstance(contact, dict) else None,
-            phone=f"+{number}" if number.isdigit() and 8 <= len(number) <= 15 else None,
+            phone=jids.e164(number),
             sent_at=datetime.now(UTC),  # the payload carries no time; X-Timestamp is within ±300 s
             kind=kind,
             text=text,
-            interactive=interactive,
+            **extra,
         )
     except ValidationError as exc:
         out.unrecognised.append(f"message: {first_error(exc)}")
+        return out
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        out.unrecognised.append(f"message: {exc!r}"[:500])
         return out
     out.events.append(event)
     return out
@@ -66,24 +68,3 @@ def _number(payload: dict[str, Any]) -> str | None:
         return None
     digits = "".join(ch for ch in str(raw) if ch.isdigit())
     return digits or None
-
-
-def _content(message: dict[str, Any]) -> tuple[str | None, MessageKind, InteractiveChoice | None]:
-    if isinstance(message.get("conversation"), str):
-        return message["conversation"], MessageKind.TEXT, None
-    extended = message.get("extendedTextMessage")
-    if isinstance(extended, dict) and isinstance(extended.get("text"), str):
-        return extended["text"], MessageKind.TEXT, None
-    buttons = message.get("buttonsResponseMessage")
-    if isinstance(buttons, dict):
-        choice = InteractiveChoice(
-            kind="button_reply", id=buttons.get("selectedButtonId"), title=buttons.get("selectedDisplayText")
-        )
-        return choice.title, MessageKind.INTERACTIVE, choice
-    listed = message.get("listResponseMessage")
-    if isinstance(listed, dict):
-        selected = listed.get("singleSelectReply")
-        row = selected.get("selectedRowId") if isinstance(selected, dict) else None
-        choice = InteractiveChoice(kind="list_reply", id=row, title=listed.get("title"))
-        return choice.title, MessageKind.INTERACTIVE, choice
-    return None, MessageKind.UNSUPPORTED, None

@@ -124,9 +124,7 @@ def _received(callback: Callback, raw: dict[str, Any], out: Normalised) -> None:
         )
         return
     # ``phone`` is the number, or the @lid itself when Z-API does not know the number.
-    phone = (
-        jids.phone_of(callback.phone) if "@" in callback.phone else jids.phone_of(f"{callback.phone}@c.us")
-    )
+    phone = jids.phone_of(callback.phone) if "@" in callback.phone else jids.e164(callback.phone)
     out.events.append(
         MessageReceived(
             provider=Provider.ZAPI,
