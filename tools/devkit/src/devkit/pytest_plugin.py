@@ -24,7 +24,8 @@ from devkit.graph_standin import GraphStandin
 from devkit.otlp_standin import OtlpStandin
 from devkit.processes import SERVICES, Supervisor, service_spec
 
-TEST_REDIS_DB = 15
+# Parallel test runs on one machine (e.g. two worktrees) each pick their own database.
+TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 
 # `make test` (and CI) runs the same generated examples every time, so a red run is reproducible
 # and never a coin toss; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) explores new ones.
