@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from common.messaging import CONTRACTS, TOPOLOGY
+from common.messaging import CONTRACTS, SHARDED, TOPOLOGY
 from devkit import docs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -26,6 +26,8 @@ def test_asyncapi_lists_every_contract_and_queue(rendered):
     for queue in TOPOLOGY:
         assert queue.name in channels
         assert queue.contract.ROUTING_KEY in channels
+    for inbox in SHARDED:
+        assert inbox.name in channels
 
 
 def test_openapi_documents_every_endpoint(rendered):

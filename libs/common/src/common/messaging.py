@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aiormq.exceptions import AMQPError
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import (
     Channel,
@@ -45,6 +46,7 @@ from common.contracts import (
 )
 
 if TYPE_CHECKING:
+    from aio_pika.abc import HeadersType
     from faststream.rabbit.publisher import RabbitPublisher
     from faststream.rabbit.subscriber import RabbitSubscriber
     from opentelemetry.sdk.trace import TracerProvider
@@ -96,9 +98,97 @@ class ConsumerQueue:
         )
 
 
+PARTITION_HEADER = "x-partition-key"
+
+
+@dataclass(frozen=True)
+class ShardedInbox:
+    """A consumer's ordered inbox for some contracts, split into ``shards`` queues."""
+
+    consumer: str
+    contracts: tuple[type[Contract], ...]
+    shards: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.consumer}.inbox"
+
+    @property
+    def dead_letter_name(self) -> str:
+        return f"{self.name}.dlq"
+
+    def exchange(self) -> RabbitExchange:
+        return RabbitExchange(
+            self.name,
+            type=ExchangeType.X_CONSISTENT_HASH,
+            durable=True,
+            arguments={"hash-header": PARTITION_HEADER},
+        )
+
+    def shard_name(self, shard: int) -> str:
+        return f"{self.name}.{shard:02d}"
+
+    def shard_queue(self, shard: int) -> RabbitQueue:
+        return RabbitQueue(
+            self.shard_name(shard),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key="1",  # the shard's weight on the hash ring
+            arguments={
+                "x-single-active-consumer": True,
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
+                "x-dead-letter-routing-key": self.name,
+                "x-delivery-limit": DELIVERY_LIMIT,
+            },
+        )
+
+    def dead_letter_queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.dead_letter_name, queue_type=QueueType.QUORUM, durable=True, routing_key=self.name
+        )
+
+    async def declare(self, broker: RabbitBroker) -> None:
+        """Idempotent: the hash exchange bound to ``congress``, the shards, their dead letters.
+
+        Declared with plain aio-pika calls, not through FastStream's declarer: it caches a queue
+        with the channel that first declared it, and each shard's subscriber must consume on its
+        own prefetch-1 channel (or one conversation's messages would overlap).
+        """
+        channel = await broker.config.channel_manager.get_channel()
+        try:
+            inbox = await channel.declare_exchange(
+                self.name, type=ExchangeType.X_CONSISTENT_HASH.value, durable=True,
+                arguments={"hash-header": PARTITION_HEADER},
+            )  # fmt: skip
+        except AMQPError as exc:
+            raise RuntimeError(
+                f"cannot declare {self.name} ({exc}); enable the plugin: "
+                "rabbitmq-plugins enable rabbitmq_consistent_hash_exchange"
+            ) from exc
+        for contract in self.contracts:
+            await inbox.bind(EXCHANGE.name, routing_key=contract.ROUTING_KEY)
+        for shard in range(self.shards):
+            spec = self.shard_queue(shard)
+            queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+            await queue.bind(inbox, routing_key="1")
+        dead_spec = self.dead_letter_queue()
+        dead = await channel.declare_queue(dead_spec.name, durable=True, arguments=dead_spec.arguments)
+        await dead.bind(DEAD_LETTER_EXCHANGE.name, routing_key=self.name)
+
+
+def publish_headers(event: Contract) -> HeadersType:
+    """Headers every publish of ``event`` carries (the partition key, when it has one)."""
+    key = event.partition_key()
+    return {PARTITION_HEADER: key} if key else {}
+
+
 # Who consumes what. Every contract has at least one queue: publishes are mandatory.
-CONVERSATION_MESSAGES = ConsumerQueue("conversation", MessageReceived)
-CONVERSATION_HUMAN_ACTIVITY = ConsumerQueue("conversation", HumanActivityDetected)
+# Conversation: one ordered inbox for what users and the business say, by conversation. The shard
+# count is part of the topology (changing it moves conversations between shards: drain first).
+CONVERSATION_SHARDS = 16
+CONVERSATION_INBOX = ShardedInbox(
+    "conversation", (MessageReceived, HumanActivityDetected), CONVERSATION_SHARDS
+)
 NOTIFIER_WHATSAPP_SENDS = ConsumerQueue("notifier", SendWhatsAppMessage)
 NOTIFIER_DELIVERY_STATUSES = ConsumerQueue("notifier", MessageStatusChanged)
 # Requests answered by the registration service (request/reply: the answer goes to reply_to).
@@ -110,9 +200,8 @@ REGISTRATION_CANCELS = ConsumerQueue("registration", CancelRegistration)
 OPS_PARKED_WEBHOOKS = ConsumerQueue("ops", WebhookParked)
 OPS_HANDOFFS = ConsumerQueue("ops", HandoffRequested)
 
+SHARDED: tuple[ShardedInbox, ...] = (CONVERSATION_INBOX,)
 TOPOLOGY: tuple[ConsumerQueue, ...] = (
-    CONVERSATION_MESSAGES,
-    CONVERSATION_HUMAN_ACTIVITY,
     NOTIFIER_WHATSAPP_SENDS,
     NOTIFIER_DELIVERY_STATUSES,
     REGISTRATION_CHECKS,
@@ -215,3 +304,5 @@ async def declare_topology(broker: RabbitBroker) -> None:
         await queue.bind(EXCHANGE.name, routing_key=consumer_queue.contract.ROUTING_KEY)
         dead = await broker.declare_queue(consumer_queue.dead_letter_queue())
         await dead.bind(dlx, routing_key=consumer_queue.name)
+    for inbox in SHARDED:
+        await inbox.declare(broker)

@@ -45,6 +45,7 @@ class ServiceRuntime:
     # Other brokers the service consumes from (a gateway's own output): listed in AsyncAPI.
     sources: list[RabbitBroker] = field(default_factory=list)
     on_startup: list[Hook] = field(default_factory=list)  # after the broker connects
+    on_started: list[Hook] = field(default_factory=list)  # after subscribers start
     on_stopping: list[Hook] = field(default_factory=list)  # before the broker stops
     on_shutdown: list[Hook] = field(default_factory=list)  # after the broker stops
 
@@ -167,6 +168,8 @@ def create_service_app(
         for hook in runtime.on_startup:
             await hook()
         await runtime.broker.start()
+        for hook in runtime.on_started:
+            await hook()
         log.info("service.started", version=runtime.version)
         try:
             yield

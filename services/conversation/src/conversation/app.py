@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import socket
+import uuid
+
 from fastapi import FastAPI
 
 from common.cache import attach_redis
 from common.logging import get_logger
+from common.messaging import CONVERSATION_INBOX
 from common.service import ServiceRuntime, create_service_app
+from common.sharding import ShardLeases
 from conversation import __version__
 from conversation.admin import admin_router
 from conversation.config import ConversationSettings
 from conversation.engines.offline import OfflineEngine
-from conversation.handlers import Outbound, register_handlers
+from conversation.handlers import Outbound, inbox_consumers
 from conversation.knowledge import load_event
 from conversation.registry import BrokerRegistry
 from conversation.service import Conversation
@@ -36,7 +41,12 @@ def create_app(settings: ConversationSettings) -> FastAPI:
         publish_handoff=outbound.handoff,
         policy=settings.policy,
     )
-    register_handlers(runtime.broker, conversation)
+    consumers = inbox_consumers(runtime.broker, conversation)
+    leases = ShardLeases(
+        redis, CONVERSATION_INBOX, consumers, replica_id=f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    )
+    runtime.on_started.append(leases.start)
+    runtime.on_stopping.append(leases.stop)  # finish in-flight messages, hand the shards over
     app = create_service_app(runtime, description="The dialogue with each WhatsApp user.")
     app.include_router(admin_router(sessions, settings.conversation_admin_token.get_secret_value()))
     return app

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitBroker
 
-from common.contracts import HandoffRequested, HumanActivityDetected, MessageReceived, SendWhatsAppMessage
-from common.messaging import CONVERSATION_HUMAN_ACTIVITY, CONVERSATION_MESSAGES, publisher, subscriber
+from common.contracts import (
+    Contract,
+    HandoffRequested,
+    HumanActivityDetected,
+    MessageReceived,
+    SendWhatsAppMessage,
+)
+from common.messaging import CONVERSATION_INBOX, publisher
+from common.sharding import Handler, ShardConsumers
 from conversation.service import Conversation, handle_message, record_human_activity
 
 
-def register_handlers(broker: RabbitBroker, conversation: Conversation) -> None:
-    @subscriber(broker, CONVERSATION_MESSAGES)
+def inbox_consumers(broker: RabbitBroker, conversation: Conversation) -> ShardConsumers:
+    """The handlers of the conversation inbox's shards (one conversation's events in order)."""
+
     async def on_message_received(message: MessageReceived) -> None:
         """Answer a user's WhatsApp message."""
         await handle_message(message, conversation)
 
-    @subscriber(broker, CONVERSATION_HUMAN_ACTIVITY)
     async def on_human_activity_detected(event: HumanActivityDetected) -> None:
         """A person at the business wrote to the user from the provider's app."""
         await record_human_activity(event, conversation)
+
+    handlers: dict[type[Contract], Handler] = {
+        MessageReceived: on_message_received,
+        HumanActivityDetected: on_human_activity_detected,
+    }
+    return ShardConsumers(broker, CONVERSATION_INBOX, handlers)
 
 
 class Outbound:

@@ -13,7 +13,7 @@ from common.contracts import (
     WebhookParked,
 )
 from common.idempotency import RedisClaims
-from common.messaging import publisher
+from common.messaging import publish_headers, publisher
 from common.service import ServiceRuntime, broker_check, create_service_app
 from ingress import __version__
 from ingress.config import IngressSettings
@@ -52,7 +52,10 @@ def create_app(settings: IngressSettings) -> FastAPI:
 
     async def publish(event: Contract) -> None:
         await publishers[type(event)].publish(
-            event, message_id=str(event.message_id), correlation_id=str(event.message_id)
+            event,
+            message_id=str(event.message_id),
+            correlation_id=str(event.message_id),
+            headers=publish_headers(event),
         )
 
     intake = Intake(

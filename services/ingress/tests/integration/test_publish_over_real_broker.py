@@ -8,7 +8,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from common.messaging import CONVERSATION_MESSAGES, OPS_PARKED_WEBHOOKS, declare_topology
+from common.messaging import CONVERSATION_INBOX, OPS_PARKED_WEBHOOKS, declare_topology
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import samples
@@ -17,6 +17,7 @@ from ingress.config import IngressSettings
 
 pytestmark = pytest.mark.integration
 SECRET = "integration-secret"
+INBOX = [CONVERSATION_INBOX.shard_name(shard) for shard in range(CONVERSATION_INBOX.shards)]
 
 
 @pytest.fixture
@@ -45,21 +46,30 @@ async def post(client, body: bytes) -> httpx.Response:
     )
 
 
-async def drain(channel, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    queue = await channel.get_queue(queue_name, ensure=False)
+async def drain(channel, *queue_names: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Take every message waiting in these queues (by consuming: shard queues refuse basic.get)."""
     got = []
-    while (message := await queue.get(fail=False, timeout=5)) is not None:
-        await message.ack()
-        got.append(message)
+    for name in queue_names:
+        queue = await channel.declare_queue(name, passive=True)
+        waiting = queue.declaration_result.message_count
+        if not waiting:
+            continue
+        async with queue.iterator(timeout=5) as messages:
+            async for message in messages:
+                await message.ack()
+                got.append(message)
+                waiting -= 1
+                if not waiting:
+                    break
     return got
 
 
 async def test_accepted_message_waits_in_the_conversation_queue_persistently(ingress, channel):
-    await drain(channel, CONVERSATION_MESSAGES.name)
+    await drain(channel, *INBOX)
     body = samples.meta_text("quero me inscrever", wamid="wamid.integration-1")
     r = await post(ingress, body)
     assert r.status_code == 200
-    [message] = await drain(channel, CONVERSATION_MESSAGES.name)
+    [message] = await drain(channel, *INBOX)
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert message.type == "message.received.v1"
     assert "traceparent" in message.headers
@@ -80,8 +90,7 @@ async def redeclare_topology(amqp_url: str) -> None:
 
 
 async def test_unroutable_publish_is_503_then_the_retry_goes_through(ingress, channel, amqp_url):
-    queue = await channel.get_queue(CONVERSATION_MESSAGES.name, ensure=False)
-    await queue.delete(if_unused=False, if_empty=False)
+    await channel.exchange_delete(CONVERSATION_INBOX.name)  # no route left for message.received
     body = samples.meta_text("oi", wamid="wamid.integration-unroutable")
     try:
         r = await post(ingress, body)
@@ -92,7 +101,7 @@ async def test_unroutable_publish_is_503_then_the_retry_goes_through(ingress, ch
     retry = await post(ingress, body)
     assert retry.status_code == 200
     assert retry.json()["published"] == 1
-    [message] = await drain(channel, CONVERSATION_MESSAGES.name)
+    [message] = await drain(channel, *INBOX)
     assert json.loads(message.body)["provider_message_id"] == "wamid.integration-unroutable"
 
 
@@ -118,7 +127,7 @@ async def test_a_webhook_nobody_understands_is_parked_in_its_queue(ingress, chan
 
 
 async def test_evolution_webhook_by_events_url_reaches_the_conversation_queue(ingress, channel):
-    await drain(channel, CONVERSATION_MESSAGES.name)
+    await drain(channel, *INBOX)
     body = json.dumps({
         "event": "messages.upsert", "instance": "congresso",
         "data": {"key": {"remoteJid": "13718@lid", "fromMe": False, "id": "3EB0INTEGRATION"},
@@ -129,7 +138,7 @@ async def test_evolution_webhook_by_events_url_reaches_the_conversation_queue(in
     assert r.status_code == 200, r.text
     again = await ingress.post("/webhooks/evolution", content=body, headers=headers)
     assert again.json()["duplicates"] == 1
-    [message] = await drain(channel, CONVERSATION_MESSAGES.name)
+    [message] = await drain(channel, *INBOX)
     payload = json.loads(message.body)
     assert (payload["provider"], payload["text"], payload["reply_to"]["id"]) == (
         "evolution",
@@ -156,7 +165,7 @@ async def ingress_with_evolution_source(amqp_url, redis_url):
 async def test_evolution_native_rabbitmq_output_is_consumed_like_its_webhooks(
     ingress_with_evolution_source, channel
 ):
-    await drain(channel, CONVERSATION_MESSAGES.name)
+    await drain(channel, *INBOX)
     ready = (await ingress_with_evolution_source.get("/readyz")).json()
     assert ready["checks"]["evolution_broker"]["ok"] is True
     exchange = await channel.get_exchange("evolution_exchange")
@@ -174,12 +183,12 @@ async def test_evolution_native_rabbitmq_output_is_consumed_like_its_webhooks(
     await exchange.publish(aio_pika.Message(b"not json"), routing_key="messages.upsert")
     received = []
     for _ in range(50):
-        received += await drain(channel, CONVERSATION_MESSAGES.name)
+        received += await drain(channel, *INBOX)
         if received:
             break
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
-    received += await drain(channel, CONVERSATION_MESSAGES.name)
+    received += await drain(channel, *INBOX)
     [message] = received  # the repeat is deduped
     payload = json.loads(message.body)
     assert (payload["provider"], payload["text"], payload["phone"]) == (

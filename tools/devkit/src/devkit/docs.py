@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
-from common.contracts import HandoffRequested, WebhookParked
-from common.messaging import OPS_HANDOFFS, OPS_PARKED_WEBHOOKS, subscriber
+from common.contracts import Contract, HandoffRequested, HumanActivityDetected, MessageReceived, WebhookParked
+from common.messaging import CONVERSATION_INBOX, OPS_HANDOFFS, OPS_PARKED_WEBHOOKS, subscriber
 from common.service import ServiceRuntime
+from common.sharding import Handler, ShardConsumers
 from conversation.app import create_app as conversation_app
 from conversation.config import ConversationSettings
 from ingress.app import create_app as ingress_app
@@ -70,12 +71,30 @@ def parking_lot_broker() -> RabbitBroker:
     return broker
 
 
+def conversation_inbox_broker() -> RabbitBroker:
+    """Conversation consumes its inbox shards by lease, at run time; describe one shard here."""
+    broker = RabbitBroker(DOC_BROKER_URL, description="conversation (sharded inbox)")
+
+    async def on_message_received(message: MessageReceived) -> None:
+        """A user's WhatsApp message, answered in order with the rest of the conversation."""
+
+    async def on_human_activity_detected(event: HumanActivityDetected) -> None:
+        """A person at the business wrote from the provider's app: the bot steps back."""
+
+    handlers: dict[type[Contract], Handler] = {
+        MessageReceived: on_message_received,
+        HumanActivityDetected: on_human_activity_detected,
+    }
+    ShardConsumers(broker, CONVERSATION_INBOX, handlers).build(0, title="conversation.inbox.NN:consume")
+    return broker
+
+
 def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
     brokers = [
         app.state.runtime.broker for app in apps.values() if isinstance(app.state.runtime, ServiceRuntime)
     ]
     brokers += [source for app in apps.values() for source in app.state.runtime.sources]
-    brokers.append(parking_lot_broker())
+    brokers += [conversation_inbox_broker(), parking_lot_broker()]
     spec = AsyncAPI(
         *brokers,
         title="congress-bot",

@@ -31,6 +31,10 @@ class Contract(BaseModel):
     )
     occurred_at: datetime = Field(default_factory=utcnow, description="When the producer made it (UTC).")
 
+    def partition_key(self) -> str | None:
+        """Messages with the same key are handled in order, one at a time (see common.sharding)."""
+        return None
+
     @classmethod
     def message_type(cls) -> str:
         """The AMQP ``type`` property: routing key plus version, e.g. ``message.received.v1``."""

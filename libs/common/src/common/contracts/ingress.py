@@ -119,6 +119,9 @@ class MessageReceived(Contract):
     def make_conversation_key(provider: Provider, business_id: str, user_id: str) -> str:
         return f"{provider.value}:{business_id}:{user_id}"
 
+    def partition_key(self) -> str:
+        return self.conversation_key
+
 
 class DeliveryStatus(StrEnum):
     SENT = "sent"
@@ -166,6 +169,9 @@ class HumanActivityDetected(Contract):
     provider_message_id: str = Field(min_length=1)
     sent_at: datetime
     text: str | None = None
+
+    def partition_key(self) -> str:
+        return self.conversation_key
 
 
 class WebhookParked(Contract):
