@@ -104,7 +104,7 @@ class Understanding:
     """
 
     intent: Intent = Intent.NONE
-    slots: Mapping[FormField, str] = field(default=_EMPTY)
+    slots: Mapping[FormField, str] = field(default_factory=lambda: _EMPTY)  # mappingproxy is unhashable
     option: str | None = None
     answer: str | None = None
     question: bool = False
