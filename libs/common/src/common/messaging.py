@@ -24,16 +24,23 @@ from faststream.rabbit import (
     RabbitBroker,
     RabbitExchange,
     RabbitQueue,
+    RabbitResponse,
 )
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from pydantic import BaseModel
 
 from common.contracts import (
+    CancelRegistration,
+    CheckIdentity,
     Contract,
+    FindRegistration,
+    HandoffRequested,
     HumanActivityDetected,
     MessageReceived,
     MessageStatusChanged,
     SendWhatsAppMessage,
+    SubmitRegistration,
     WebhookParked,
 )
 
@@ -94,15 +101,26 @@ CONVERSATION_MESSAGES = ConsumerQueue("conversation", MessageReceived)
 CONVERSATION_HUMAN_ACTIVITY = ConsumerQueue("conversation", HumanActivityDetected)
 NOTIFIER_WHATSAPP_SENDS = ConsumerQueue("notifier", SendWhatsAppMessage)
 NOTIFIER_DELIVERY_STATUSES = ConsumerQueue("notifier", MessageStatusChanged)
-# A parking lot, not a service: webhooks nobody could understand wait here for a person.
+# Requests answered by the registration service (request/reply: the answer goes to reply_to).
+REGISTRATION_CHECKS = ConsumerQueue("registration", CheckIdentity)
+REGISTRATION_SUBMITS = ConsumerQueue("registration", SubmitRegistration)
+REGISTRATION_FINDS = ConsumerQueue("registration", FindRegistration)
+REGISTRATION_CANCELS = ConsumerQueue("registration", CancelRegistration)
+# Queues for people, not services: they wait here until someone (or a tool) takes them.
 OPS_PARKED_WEBHOOKS = ConsumerQueue("ops", WebhookParked)
+OPS_HANDOFFS = ConsumerQueue("ops", HandoffRequested)
 
 TOPOLOGY: tuple[ConsumerQueue, ...] = (
     CONVERSATION_MESSAGES,
     CONVERSATION_HUMAN_ACTIVITY,
     NOTIFIER_WHATSAPP_SENDS,
     NOTIFIER_DELIVERY_STATUSES,
+    REGISTRATION_CHECKS,
+    REGISTRATION_SUBMITS,
+    REGISTRATION_FINDS,
+    REGISTRATION_CANCELS,
     OPS_PARKED_WEBHOOKS,
+    OPS_HANDOFFS,
 )
 CONTRACTS: tuple[type[Contract], ...] = (
     MessageReceived,
@@ -110,6 +128,11 @@ CONTRACTS: tuple[type[Contract], ...] = (
     HumanActivityDetected,
     WebhookParked,
     SendWhatsAppMessage,
+    HandoffRequested,
+    CheckIdentity,
+    SubmitRegistration,
+    FindRegistration,
+    CancelRegistration,
 )
 
 
@@ -171,6 +194,16 @@ def subscriber(broker: RabbitBroker, queue: ConsumerQueue) -> RabbitSubscriber:
         ack_policy=AckPolicy.REJECT_ON_ERROR,
         title=f"{queue.name}:consume",
     )
+
+
+def reply(answer: BaseModel) -> RabbitResponse:
+    """A request's answer, for its ``reply_to`` (direct reply-to).
+
+    Not mandatory: RabbitMQ (3.10 here) answers a mandatory publish to ``amq.rabbitmq.reply-to.*``
+    with basic.return NO_ROUTE even when it delivered it, which would fail the handler and
+    dead-letter a request that succeeded. A requester that gave up simply never reads the answer.
+    """
+    return RabbitResponse(answer, mandatory=False, content_type="application/json")
 
 
 async def declare_topology(broker: RabbitBroker) -> None:

@@ -13,7 +13,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Environment = Literal["development", "test", "production"]
 
 # Values that are fine on a laptop and must never reach production.
-INSECURE_DEFAULTS = frozenset({"", "dev-app-secret", "dev-verify-token", "dev-access-token"})
+DEV_CPF_KEYS = "k1:ZGV2LW9ubHktY3BmLWVuY3J5cHRpb24ta2V5LTMyYiE="
+DEV_CPF_HMAC_KEY = "ZGV2LW9ubHktY3BmLWhtYWMta2V5LTMyLWJ5dGVzISE="
+INSECURE_DEFAULTS = frozenset(
+    {
+        "",
+        "dev-app-secret",
+        "dev-verify-token",
+        "dev-access-token",
+        "dev-admin-token",
+        DEV_CPF_KEYS,
+        DEV_CPF_HMAC_KEY,
+    }
+)
 
 
 class ServiceSettings(BaseSettings):

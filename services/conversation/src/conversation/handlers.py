@@ -4,27 +4,32 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitBroker
 
-from common.contracts import HumanActivityDetected, MessageReceived, SendWhatsAppMessage
+from common.contracts import HandoffRequested, HumanActivityDetected, MessageReceived, SendWhatsAppMessage
 from common.messaging import CONVERSATION_HUMAN_ACTIVITY, CONVERSATION_MESSAGES, publisher, subscriber
-from conversation.knowledge import EventKnowledge
-from conversation.service import handle_message, record_human_activity
-from conversation.sessions import Sessions
+from conversation.service import Conversation, handle_message, record_human_activity
 
 
-def register_handlers(
-    broker: RabbitBroker, *, sessions: Sessions, knowledge: EventKnowledge, publish_timeout_s: float
-) -> None:
-    sends = publisher(broker, SendWhatsAppMessage, timeout=publish_timeout_s)
-
-    async def send(command: SendWhatsAppMessage) -> None:
-        await sends.publish(command, message_id=str(command.message_id))
-
+def register_handlers(broker: RabbitBroker, conversation: Conversation) -> None:
     @subscriber(broker, CONVERSATION_MESSAGES)
     async def on_message_received(message: MessageReceived) -> None:
         """Answer a user's WhatsApp message."""
-        await handle_message(message, sessions, knowledge, send)
+        await handle_message(message, conversation)
 
     @subscriber(broker, CONVERSATION_HUMAN_ACTIVITY)
     async def on_human_activity_detected(event: HumanActivityDetected) -> None:
         """A person at the business wrote to the user from the provider's app."""
-        await record_human_activity(event, sessions)
+        await record_human_activity(event, conversation)
+
+
+class Outbound:
+    """The service's confirmed publishers: replies to send, handoffs for the team."""
+
+    def __init__(self, broker: RabbitBroker, publish_timeout_s: float) -> None:
+        self._sends = publisher(broker, SendWhatsAppMessage, timeout=publish_timeout_s)
+        self._handoffs = publisher(broker, HandoffRequested, timeout=publish_timeout_s)
+
+    async def send(self, command: SendWhatsAppMessage) -> None:
+        await self._sends.publish(command, message_id=str(command.message_id))
+
+    async def handoff(self, event: HandoffRequested) -> None:
+        await self._handoffs.publish(event, message_id=str(event.message_id))

@@ -8,22 +8,44 @@ import aiohttp
 from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 from opentelemetry.trace import TracerProvider
 
-from common.contracts import AddressKind, Provider, SendWhatsAppMessage
+from common.contracts import (
+    AddressKind,
+    ButtonsContent,
+    ListContent,
+    Provider,
+    SendWhatsAppMessage,
+    TextContent,
+)
+from common.contracts.notifier import Content
 from notifier.errors import SendFailed
 
 # Meta error codes that mean "try again later" even on a 4xx.
 _RETRYABLE_CODES = {1, 2, 4, 80007, 130429, 131000, 131016, 131056}
 
 
+def content_payload(content: Content) -> dict[str, Any]:
+    """The Graph API's ``type`` and its object for one kind of content."""
+    match content:
+        case TextContent():
+            return {"type": "text", "text": content.model_dump(exclude={"type"})}
+        case ButtonsContent():
+            buttons = [{"type": "reply", "reply": b.model_dump()} for b in content.buttons]
+            interactive = {"type": "button", "body": {"text": content.body}, "action": {"buttons": buttons}}
+            return {"type": "interactive", "interactive": interactive}
+        case ListContent():
+            rows = [r.model_dump(exclude_none=True) for r in content.rows]
+            action = {"button": content.button, "sections": [{"rows": rows}]}
+            interactive = {"type": "list", "body": {"text": content.body}, "action": action}
+            return {"type": "interactive", "interactive": interactive}
+
+
 def message_payload(command: SendWhatsAppMessage) -> dict[str, Any]:
     recipient_field = "recipient" if command.to.kind is AddressKind.BSUID else "to"
-    content = command.content
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         recipient_field: command.to.id,
-        "type": content.type,
-        content.type: content.model_dump(exclude={"type"}),
+        **content_payload(command.content),
         # Echoed back on status webhooks: ties a delivery receipt to this command.
         "biz_opaque_callback_data": str(command.message_id),
     }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import base64
 
-from common.settings import ServiceSettings
+from pydantic import Field, SecretStr
+
+from common.settings import DEV_CPF_HMAC_KEY, DEV_CPF_KEYS, ServiceSettings
+from registration.cpf_vault import CpfVault, parse_key_ring
 
 
 class RegistrationSettings(ServiceSettings):
@@ -14,3 +17,24 @@ class RegistrationSettings(ServiceSettings):
         description="SQLAlchemy URL of the participant database (asyncpg driver).",
     )
     database_pool_size: int = Field(default=10, ge=1)
+    cpf_encryption_keys: SecretStr = Field(
+        default=SecretStr(DEV_CPF_KEYS),
+        description="AES-256 key ring for CPFs: 'id:base64,id:base64' (old keys stay to decrypt).",
+    )
+    cpf_active_key_id: str = Field(default="k1", description="The ring key that encrypts new CPFs.")
+    cpf_hmac_key: SecretStr = Field(
+        default=SecretStr(DEV_CPF_HMAC_KEY),
+        description="Base64 key of the CPF uniqueness HMAC (never rotate).",
+    )
+    code_prefix: str = Field(default="AGR", max_length=8, description="Prefix of registration codes.")
+
+    def secrets_to_check(self) -> dict[str, str]:
+        return {
+            "CPF_ENCRYPTION_KEYS": self.cpf_encryption_keys.get_secret_value(),
+            "CPF_HMAC_KEY": self.cpf_hmac_key.get_secret_value(),
+        }
+
+    def cpf_vault(self) -> CpfVault:
+        ring = parse_key_ring(self.cpf_encryption_keys.get_secret_value())
+        hmac_key = base64.b64decode(self.cpf_hmac_key.get_secret_value(), validate=True)
+        return CpfVault(ring, self.cpf_active_key_id, hmac_key)

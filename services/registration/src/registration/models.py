@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CHAR, DateTime, LargeBinary, MetaData, String, UniqueConstraint, func
+from sqlalchemy import CHAR, DateTime, Index, LargeBinary, MetaData, String, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names so migrations can refer to them.
@@ -18,6 +18,9 @@ NAMING = {
 }
 
 
+ACTIVE = text("status IN ('confirmed', 'waitlisted')")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -26,9 +29,10 @@ class Participant(Base):
     """One registration. CPF is never stored in clear: a keyed HMAC for uniqueness, ciphertext to show."""
 
     __tablename__ = "participants"
+    # Unique among active registrations: a cancelled one frees its CPF and e-mail.
     __table_args__ = (
-        UniqueConstraint("event_id", "cpf_hmac", name="uq_participants_event_cpf"),
-        UniqueConstraint("event_id", "email", name="uq_participants_event_email"),
+        Index("uq_participants_active_cpf", "event_id", "cpf_hmac", unique=True, postgresql_where=ACTIVE),
+        Index("uq_participants_active_email", "event_id", "email", unique=True, postgresql_where=ACTIVE),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -38,6 +42,7 @@ class Participant(Base):
     email: Mapped[str] = mapped_column(String(320))  # normalised: lower-case
     cpf_hmac: Mapped[bytes] = mapped_column(LargeBinary(32))
     cpf_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    cpf_key_id: Mapped[str] = mapped_column(String(16))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     city: Mapped[str] = mapped_column(String(120))
     city_ibge_code: Mapped[int | None]
@@ -48,6 +53,7 @@ class Participant(Base):
     provider: Mapped[str] = mapped_column(String(32))
     conversation_key: Mapped[str] = mapped_column(String(300), index=True)
     status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    submission_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

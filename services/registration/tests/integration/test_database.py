@@ -22,7 +22,7 @@ async def test_migrations_create_the_participant_table_as_the_models_describe(da
                 insp = inspect(sync_conn)
                 return (
                     {c["name"] for c in insp.get_columns("participants")},
-                    {tuple(u["column_names"]) for u in insp.get_unique_constraints("participants")},
+                    {tuple(i["column_names"]) for i in insp.get_indexes("participants") if i["unique"]},
                 )
 
             columns, uniques = await conn.run_sync(describe)

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
-from common.contracts import WebhookParked
-from common.messaging import OPS_PARKED_WEBHOOKS, subscriber
+from common.contracts import HandoffRequested, WebhookParked
+from common.messaging import OPS_HANDOFFS, OPS_PARKED_WEBHOOKS, subscriber
 from common.service import ServiceRuntime
 from conversation.app import create_app as conversation_app
 from conversation.config import ConversationSettings
@@ -56,12 +56,16 @@ def service_apps() -> dict[str, FastAPI]:
 
 
 def parking_lot_broker() -> RabbitBroker:
-    """The parking queue has no consuming service (operators read it); document it anyway."""
+    """Queues for people have no consuming service (operators read them); document them anyway."""
     broker = RabbitBroker(DOC_BROKER_URL, description="operators (RabbitMQ management, ops tools)")
 
     @subscriber(broker, OPS_PARKED_WEBHOOKS)
     async def on_webhook_parked(event: WebhookParked) -> None:
         """Parking lot: authenticated webhooks nobody could understand, kept for a person."""
+
+    @subscriber(broker, OPS_HANDOFFS)
+    async def on_handoff_requested(event: HandoffRequested) -> None:
+        """Users waiting for a person: the team's tool (or a person) takes them from here."""
 
     return broker
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from common.contracts import (
     AddressKind,
+    HumanActivityDetected,
     MessageKind,
     MessageReceived,
     Provider,
@@ -43,3 +44,15 @@ def send_whatsapp_message(**overrides: Any) -> SendWhatsAppMessage:
         "content": TextContent(body="Olá!"),
     }
     return SendWhatsAppMessage(**(fields | overrides))
+
+
+def human_activity_detected(**overrides: Any) -> HumanActivityDetected:
+    fields: dict[str, Any] = {
+        "provider": Provider.META,
+        "business_id": "1122334455667",
+        "conversation_key": "meta:1122334455667:5561999999999",
+        "provider_message_id": "wamid.echo",
+        "sent_at": datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+        "text": "Oi! Aqui é a Carla, da organização.",
+    }
+    return HumanActivityDetected(**(fields | overrides))

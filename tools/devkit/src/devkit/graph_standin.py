@@ -29,6 +29,28 @@ class ReceivedMessage:
     body: dict[str, Any]
     arrived_at: float = field(default_factory=time.perf_counter)  # for latency measurements
 
+    @property
+    def text(self) -> str:
+        """What the user would read: the text, or an interactive body with its options."""
+        return render(self.body)
+
+    @property
+    def option_ids(self) -> list[str]:
+        action = self.body.get("interactive", {}).get("action", {})
+        ids = [b["reply"]["id"] for b in action.get("buttons", [])]
+        return ids + [r["id"] for s in action.get("sections", []) for r in s.get("rows", [])]
+
+
+def render(body: dict[str, Any]) -> str:
+    if body.get("type") == "text":
+        return str(body.get("text", {}).get("body", ""))
+    interactive = body.get("interactive", {})
+    action = interactive.get("action", {})
+    titles = [b["reply"]["title"] for b in action.get("buttons", [])]
+    titles += [r["title"] for s in action.get("sections", []) for r in s.get("rows", [])]
+    options = "".join(f"\n  [{title}]" for title in titles)
+    return f"{interactive.get('body', {}).get('text', json.dumps(body))}{options}"
+
 
 @dataclass
 class GraphStandin:
@@ -78,8 +100,7 @@ class GraphStandin:
             wamid = f"wamid.standin.{len(self.messages)}"
             self._arrived.notify_all()
         if self.echo:
-            text = body.get("text", {}).get("body", body)
-            print(f"\n📤 WhatsApp reply to {recipient}:\n{text}\n", flush=True)
+            print(f"\n📤 WhatsApp reply to {recipient}:\n{render(body)}\n", flush=True)
         return web.json_response(
             {
                 "messaging_product": "whatsapp",

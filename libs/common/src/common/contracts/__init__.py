@@ -4,6 +4,7 @@ This package imports pydantic and the standard library only, so any system can d
 """
 
 from common.contracts.base import AddressKind, Contract, ReplyAddress
+from common.contracts.conversation import HandoffRequested
 from common.contracts.ingress import (
     DeliveryStatus,
     HumanActivityDetected,
@@ -20,14 +21,44 @@ from common.contracts.ingress import (
     SharedContact,
     WebhookParked,
 )
-from common.contracts.notifier import SendWhatsAppMessage, TextContent
+from common.contracts.notifier import (
+    ButtonsContent,
+    ListContent,
+    ListRow,
+    ReplyButton,
+    SendWhatsAppMessage,
+    TextContent,
+)
+from common.contracts.registration import (
+    CancelOutcome,
+    CancelRegistration,
+    CancelReply,
+    CheckIdentity,
+    FindRegistration,
+    IdentityCheckReply,
+    RegistrationStatus,
+    RegistrationView,
+    SubmitOutcome,
+    SubmitRegistration,
+    SubmitReply,
+)
 
 __all__ = [
     "AddressKind",
+    "ButtonsContent",
+    "CancelOutcome",
+    "CancelRegistration",
+    "CancelReply",
+    "CheckIdentity",
     "Contract",
     "DeliveryStatus",
+    "FindRegistration",
+    "HandoffRequested",
     "HumanActivityDetected",
+    "IdentityCheckReply",
     "InteractiveChoice",
+    "ListContent",
+    "ListRow",
     "Location",
     "MediaRef",
     "MessageKind",
@@ -36,10 +67,16 @@ __all__ = [
     "Provider",
     "ProviderError",
     "Reaction",
+    "RegistrationStatus",
+    "RegistrationView",
     "ReplyAddress",
+    "ReplyButton",
     "ReplyContext",
     "SendWhatsAppMessage",
     "SharedContact",
+    "SubmitOutcome",
+    "SubmitRegistration",
+    "SubmitReply",
     "TextContent",
     "WebhookParked",
 ]

@@ -19,8 +19,44 @@ class TextContent(BaseModel):
     preview_url: bool = False
 
 
-# A discriminated union so richer content (buttons, lists, templates) can be added additively.
-Content = Annotated[TextContent, Field(discriminator="type")]
+class ReplyButton(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=256, description="Comes back as the user's choice id.")
+    title: str = Field(min_length=1, max_length=20)  # WhatsApp's limits for reply buttons
+
+
+class ButtonsContent(BaseModel):
+    """Up to three reply buttons under a text (providers without them get a numbered text)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["buttons"] = "buttons"
+    body: str = Field(min_length=1, max_length=1024)
+    buttons: list[ReplyButton] = Field(min_length=1, max_length=3)
+
+
+class ListRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=24)
+    description: str | None = Field(default=None, max_length=72)
+
+
+class ListContent(BaseModel):
+    """A list message: a button that opens up to ten rows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["list"] = "list"
+    body: str = Field(min_length=1, max_length=4096)
+    button: str = Field(min_length=1, max_length=20, description="The label that opens the list.")
+    rows: list[ListRow] = Field(min_length=1, max_length=10)
+
+
+# A discriminated union: richer content (templates, media) is added additively.
+Content = Annotated[TextContent | ButtonsContent | ListContent, Field(discriminator="type")]
 
 
 class SendWhatsAppMessage(Contract):

@@ -1,23 +1,13 @@
-"""The greeting: names the event and says what the bot can do (pt-BR)."""
+"""Dates and names as the bot writes them in pt-BR."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from conversation.knowledge import EventKnowledge
-
 MONTHS = (
     "janeiro", "fevereiro", "março", "abril", "maio", "junho",
     "julho", "agosto", "setembro", "outubro", "novembro", "dezembro",
 )  # fmt: skip
-
-CAPABILITIES = (
-    "1️⃣ Programação e palestrantes",
-    "2️⃣ Local, datas e como chegar",
-    "3️⃣ Valores e lotes",
-    "4️⃣ Fazer sua inscrição",
-    "5️⃣ Dúvidas frequentes",
-)
 
 
 def format_period(start: date, end: date) -> str:
@@ -40,25 +30,3 @@ def first_name(display_name: str | None) -> str | None:
         return None
     parts = display_name.strip().split()
     return parts[0] if parts else None
-
-
-def greeting(knowledge: EventKnowledge, display_name: str | None, *, returning: bool) -> str:
-    event, venue = knowledge.event, knowledge.venue
-    name = first_name(display_name)
-    if returning:
-        hello = (
-            f"Que bom falar com você de novo, {name}! 😊" if name else "Que bom falar com você de novo! 😊"
-        )
-    else:
-        hello = f"Olá, {name}! 👋" if name else "Olá! 👋"
-    period = format_period(event.starts_on, event.ends_on)
-    lines = [
-        f"{hello} Sou o assistente virtual do *{event.name}*, "
-        f"de {period}, em {venue.name} ({venue.city}/{venue.uf}).",
-        "",
-        "Posso te ajudar com:",
-        *CAPABILITIES,
-        "",
-        "É só escrever o que você precisa ou mandar o número da opção.",
-    ]
-    return "\n".join(lines)

@@ -87,3 +87,16 @@ def states_with_city(text: str) -> list[str]:
     """UFs that have a municipality of this name (for 'that city is in another state')."""
     key = fold(text)
     return sorted(uf for uf, names in cities_by_uf().items() if key in names)
+
+
+def split_city_and_state(text: str) -> tuple[str, State | None]:
+    """'Rio Verde/GO', 'Rio Verde - GO', 'rio verde, goias', 'Rio Verde GO' → ('Rio Verde', GO)."""
+    for separator in ("/", " - ", ",", "-"):
+        head, found, tail = text.rpartition(separator)
+        if found and head.strip() and (state := find_state(tail)) is not None:
+            return head.strip(), state
+    words = text.split()
+    for size in (3, 2, 1):  # a trailing state name or code: "sao paulo sp", "rio verde goias"
+        if len(words) > size and (state := find_state(" ".join(words[-size:]))) is not None:
+            return " ".join(words[:-size]), state
+    return text.strip(), None

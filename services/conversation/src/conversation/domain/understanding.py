@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
 
 
 class Intent(StrEnum):
@@ -87,9 +86,6 @@ class EngineContext:
     history: tuple[HistoryLine, ...] = ()
 
 
-_EMPTY: Mapping[FormField, str] = MappingProxyType({})
-
-
 @dataclass(frozen=True)
 class Understanding:
     """An engine's reading of one message.
@@ -104,7 +100,7 @@ class Understanding:
     """
 
     intent: Intent = Intent.NONE
-    slots: Mapping[FormField, str] = field(default_factory=lambda: _EMPTY)  # mappingproxy is unhashable
+    slots: Mapping[FormField, str] = field(default_factory=dict)
     option: str | None = None
     answer: str | None = None
     question: bool = False

@@ -97,3 +97,12 @@ def city(text: str, state_uf: str) -> Result[City]:
         options = " ou ".join(c.name for c in suggestions)
         return Invalid(f"Não achei “{text.strip()}” em {state_uf}. Você quis dizer {options}?")
     return Invalid(f"Não encontrei “{text.strip()}” entre as cidades de {state_uf}. Confere o nome?")
+
+
+def pretty_phone(e164: str) -> str:
+    """'+5564999990000' → '+55 64 99999-0000' (as people read it)."""
+    try:
+        number = phonenumbers.parse(e164, "BR")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

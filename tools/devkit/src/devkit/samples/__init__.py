@@ -22,11 +22,27 @@ def meta_signature(secret: str, body: bytes) -> str:
 
 def meta_text(text: str, *, wamid: str, wa_id: str = "972987654321", name: str = "Test Name") -> bytes:
     """The text-message sample with another text, message id and sender."""
-    payload: dict[str, Any] = json.loads(load("meta_text.json"))
-    payload = copy.deepcopy(payload)
+    return meta_message({"type": "text", "text": {"body": text}}, wamid=wamid, wa_id=wa_id, name=name)
+
+
+def meta_button_reply(option_id: str, title: str, *, wamid: str, wa_id: str = "972987654321") -> bytes:
+    """The user tapped a reply button we sent."""
+    interactive = {"type": "button_reply", "button_reply": {"id": option_id, "title": title}}
+    return meta_message({"type": "interactive", "interactive": interactive}, wamid=wamid, wa_id=wa_id)
+
+
+def meta_media(kind: str, *, wamid: str, wa_id: str = "972987654321", voice: bool = False) -> bytes:
+    """An audio/sticker/image message with a media id (fetched from Graph, never inlined)."""
+    media: dict[str, Any] = {"id": f"media.{wamid}", "mime_type": "audio/ogg; codecs=opus", "sha256": "x"}
+    if voice:
+        media["voice"] = True
+    return meta_message({"type": kind, kind: media}, wamid=wamid, wa_id=wa_id)
+
+
+def meta_message(content: dict[str, Any], *, wamid: str, wa_id: str, name: str = "Test Name") -> bytes:
+    """The text-message sample with its message replaced by ``content`` (type and its object)."""
+    payload: dict[str, Any] = copy.deepcopy(json.loads(load("meta_text.json")))
     value = payload["entry"][0]["changes"][0]["value"]
     value["contacts"][0].update(wa_id=wa_id, profile={"name": name})
-    value["messages"][0].update(
-        {"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), "text": {"body": text}}
-    )
+    value["messages"][0] = {"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), **content}
     return json.dumps(payload, ensure_ascii=False).encode()
