@@ -2,7 +2,7 @@
 
 The audio is fetched from the gateway (Meta: media id → Graph API → download URL, both with the
 bearer token; other gateways: the URL they sent). Any failure gives ``None`` and a log line, never
-an exception: the caller then answers ``ASK_FOR_TEXT``, as it does when transcription is off.
+an exception: the state machine then asks for text, as it does when transcription is off.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from conversation.config import ConversationSettings
 
 log = get_logger(__name__)
 
-ASK_FOR_TEXT = (
-    "Desculpe, ainda não consigo ouvir áudios por aqui. 🙏 Pode me mandar sua mensagem por escrito?"
-)
 MAX_AUDIO_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for audio
 # Extensions the transcription API accepts; WhatsApp voice notes are Ogg/Opus.
 _EXTENSIONS = {
@@ -43,7 +40,7 @@ _EXTENSIONS = {
 
 class Transcriber(Protocol):
     async def transcribe(self, message: MessageReceived) -> str | None:
-        """The words of an audio message, or None (not audio, not fetchable, not transcribable)."""
+        """The text of a voice note, or None when it cannot be had (never raises)."""
         ...
 
 
@@ -117,7 +114,7 @@ class OpenAiTranscriber:
 
 
 def build_transcriber(settings: ConversationSettings, client: AsyncOpenAI | None) -> Transcriber | None:
-    """None without an OpenAI client: voice notes then get ``ASK_FOR_TEXT``."""
+    """None without an OpenAI client: the state machine then asks for text."""
     if client is None:
         return None
     token = settings.meta_access_token.get_secret_value() if settings.meta_access_token else None

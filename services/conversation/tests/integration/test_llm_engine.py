@@ -21,6 +21,7 @@ from conversation.engines.breaker import CircuitBreaker
 from conversation.engines.factory import build_engine
 from conversation.engines.fallback import FallbackEngine
 from conversation.engines.llm import LlmBadOutput, LlmEngine, LlmUnavailable
+from conversation.engines.offline import OfflineEngine
 from conversation.knowledge import DEFAULT_EVENT_FILE, load_event
 from devkit.openai_standin import Malformed, Slow, Status, Text, ToolCall
 
@@ -197,3 +198,16 @@ async def test_the_factory_with_a_key_reads_through_the_llm(knowledge, openai_ap
     engine = build_engine(settings, knowledge, Offline(), client=client)
     openai_api.standin.script_chat(ToolCall(tool_args(intent="register")))
     assert (await engine.interpret("quero me inscrever", MENU)).intent is Intent.REGISTER
+
+
+async def test_with_the_llm_down_the_real_offline_engine_answers(knowledge, openai_api, client):
+    settings = ConversationSettings(
+        openai_api_key=SecretStr(openai_api.api_key),
+        openai_base_url=openai_api.base_url,
+        openai_max_attempts=1,
+    )
+    engine = build_engine(settings, knowledge, OfflineEngine(knowledge), client=client)
+    openai_api.standin.script_chat(Status(500))
+    u = await engine.interpret("quero me inscrever", MENU)
+    assert u.engine == "offline"
+    assert u.intent is Intent.REGISTER
