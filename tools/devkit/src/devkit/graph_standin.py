@@ -3,11 +3,14 @@
 Used by ``make run`` (so a developer sees the bot's replies) and by the end-to-end tests.
 ``POST /{version}/{phone_number_id}/messages`` answers like Meta does; ``GET /_received`` lists
 what arrived. ``fail_next`` makes the next N sends answer 503, for retry tests.
+Media a test puts in ``media`` is served the way Meta serves it: ``GET /{version}/{media_id}``
+answers its metadata and a download URL, which answers the bytes (both need the bearer token).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sys
 import time
@@ -55,11 +58,15 @@ class GraphStandin:
     echo: bool = False
     fail_next: int = 0
     messages: list[ReceivedMessage] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, mime type)
+    media_downloads: list[str] = field(default_factory=list)  # media ids whose bytes were fetched
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def reset(self) -> None:
         self.messages.clear()
         self.fail_next = 0
+        self.media.clear()
+        self.media_downloads.clear()
 
     async def wait_for(self, count: int, timeout: float) -> list[ReceivedMessage]:
         """Wait until at least ``count`` messages arrived (or raise TimeoutError)."""
@@ -102,6 +109,39 @@ class GraphStandin:
             }
         )
 
+    def _authorized(self, request: web.Request) -> bool:
+        return (
+            self.access_token is None or request.headers.get("Authorization") == f"Bearer {self.access_token}"
+        )
+
+    async def handle_media(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return _error(401, 190, "Invalid OAuth access token")
+        media_id = request.match_info["media_id"]
+        if media_id not in self.media:
+            return _error(400, 100, "Unsupported get request")
+        content, mime_type = self.media[media_id]
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "url": str(request.url.with_path(f"/_media/download/{media_id}").with_query(None)),
+                "mime_type": mime_type,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "file_size": len(content),
+                "id": media_id,
+            }
+        )
+
+    async def handle_media_download(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.Response(status=401)  # Meta's CDN answers without a JSON body
+        media_id = request.match_info["media_id"]
+        if media_id not in self.media:
+            return web.Response(status=404)
+        self.media_downloads.append(media_id)
+        content, mime_type = self.media[media_id]
+        return web.Response(body=content, content_type=mime_type.split(";")[0].strip())
+
     async def handle_list(self, _: web.Request) -> web.Response:
         return web.json_response([m.__dict__ for m in self.messages])
 
@@ -109,6 +149,8 @@ class GraphStandin:
         app = web.Application()
         app.router.add_post("/{version}/{phone_number_id}/messages", self.handle_send)
         app.router.add_get("/_received", self.handle_list)
+        app.router.add_get("/_media/download/{media_id}", self.handle_media_download)
+        app.router.add_get("/{version}/{media_id}", self.handle_media)
         return app
 
 

@@ -21,6 +21,7 @@ from hypothesis import settings
 
 from devkit import infra
 from devkit.graph_standin import GraphStandin
+from devkit.openai_standin import OpenAiStandin
 from devkit.otlp_standin import OtlpStandin
 from devkit.processes import SERVICES, Supervisor, service_spec
 
@@ -74,6 +75,32 @@ async def graph_server() -> AsyncIterator[RunningStandin]:
     standin = GraphStandin(access_token="test-access-token")
     async with _serve(standin.app()) as url:
         yield RunningStandin(standin, url)
+
+
+@dataclass
+class RunningOpenAi:
+    standin: OpenAiStandin
+    url: str  # the server's root
+    base_url: str  # what OPENAI_BASE_URL would be: the root plus /v1
+    api_key: str
+
+
+TEST_OPENAI_API_KEY = "test-openai-key"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def openai_server() -> AsyncIterator[RunningOpenAi]:
+    """A local OpenAI-compatible stand-in (chat with tool calls, transcriptions) on a free port."""
+    standin = OpenAiStandin(api_key=TEST_OPENAI_API_KEY)
+    async with _serve(standin.app()) as url:
+        yield RunningOpenAi(standin, url, f"{url}/v1", TEST_OPENAI_API_KEY)
+
+
+@pytest.fixture
+def openai_api(openai_server: RunningOpenAi) -> RunningOpenAi:
+    """The module's OpenAI stand-in, its script and recorded requests emptied for this test."""
+    openai_server.standin.reset()
+    return openai_server
 
 
 @asynccontextmanager
