@@ -15,12 +15,14 @@ from common.sharding import ShardLeases
 from conversation import __version__
 from conversation.admin import admin_router
 from conversation.config import ConversationSettings
+from conversation.engines.factory import build_engine, openai_client
 from conversation.engines.offline import OfflineEngine
 from conversation.handlers import Outbound, inbox_consumers
 from conversation.knowledge import load_event
 from conversation.registry import BrokerRegistry
 from conversation.service import Conversation
 from conversation.sessions import RedisSessions
+from conversation.transcription import build_transcriber
 
 SERVICE = "conversation"
 
@@ -32,10 +34,15 @@ def create_app(settings: ConversationSettings) -> FastAPI:
     redis = attach_redis(runtime, settings.redis_url)
     sessions = RedisSessions(redis, settings.session_ttl_s)
     outbound = Outbound(runtime.broker, settings.publish_timeout_s)
+    client = openai_client(settings)  # None without OPENAI_API_KEY: the offline engine alone
+    if client is not None:
+        runtime.on_shutdown.append(client.close)
+    offline = OfflineEngine(knowledge)
     conversation = Conversation(
         sessions=sessions,
         knowledge=knowledge,
-        engine=OfflineEngine(knowledge),
+        engine=build_engine(settings, knowledge, offline, client=client, registry=runtime.registry),
+        transcriber=build_transcriber(settings, client),
         registry=BrokerRegistry(runtime.broker, settings.registry_timeout_s),
         send=outbound.send,
         publish_handoff=outbound.handoff,

@@ -154,8 +154,9 @@ async def _run_system(
     graph_server: RunningStandin,
     traces: OtlpStandin,
     otlp_url: str,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningSystem]:
-    env = {
+    env = (extra_env or {}) | {
         "ENVIRONMENT": "test",
         "AMQP_URL": amqp_url,
         "REDIS_URL": redis_url,
@@ -188,6 +189,19 @@ async def _run_system(
         raise
     finally:
         await asyncio.shield(supervisor.stop())
+
+
+@asynccontextmanager
+async def run_system(
+    amqp_url: str, redis_url: str, database_url: str, graph_server: RunningStandin, extra_env: dict[str, str]
+) -> AsyncIterator[RunningSystem]:
+    """The four services as processes with extra settings (e.g. an LLM), for a module's own fixture."""
+    traces = OtlpStandin()
+    async with (
+        _serve(traces.app()) as otlp_url,
+        _run_system(amqp_url, redis_url, database_url, graph_server, traces, otlp_url, extra_env) as system,
+    ):
+        yield system
 
 
 @pytest.fixture
