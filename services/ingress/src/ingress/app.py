@@ -14,7 +14,7 @@ from common.contracts import (
     WebhookParked,
 )
 from common.idempotency import RedisClaims
-from common.messaging import publisher
+from common.messaging import ConfirmedPublisher, publisher
 from common.service import ServiceRuntime, broker_check, create_service_app
 from ingress import __version__
 from ingress.config import IngressSettings
@@ -47,16 +47,12 @@ def create_app(settings: IngressSettings) -> FastAPI:
         HumanActivityDetected,
         WebhookParked,
     )
-    publishers = {
-        contract: publisher(runtime.broker, contract, timeout=settings.publish_timeout_s)
-        for contract in published
-    }
-
-    async def publish(event: Contract) -> None:
-        await publishers[type(event)].publish(
-            event, message_id=str(event.message_id), correlation_id=str(event.message_id)
-        )
-
+    for contract in published:  # declared for AsyncAPI; the messages go through ConfirmedPublisher
+        publisher(runtime.broker, contract, timeout=settings.publish_timeout_s)
+    tracer = runtime.tracer_provider.get_tracer(SERVICE, __version__)
+    publish = ConfirmedPublisher(
+        runtime.broker, app_id=SERVICE, timeout=settings.publish_timeout_s, tracer=tracer
+    ).publish
     intake = Intake(
         dedupe=RedisClaims(
             redis, prefix="ingress:seen:", claim_ttl_s=DEDUPE_CLAIM_TTL_S, done_ttl_s=settings.dedupe_ttl_s
@@ -85,7 +81,6 @@ def create_app(settings: IngressSettings) -> FastAPI:
     others = other_gateways(settings, intake)
     # Each gateway's POST /webhooks/<provider> is also served as a hot route: the same pipeline and
     # answers, without FastAPI's per-request cost (the documented route stays, for OpenAPI).
-    tracer = runtime.tracer_provider.get_tracer(SERVICE, __version__)
     hot_routes: dict[tuple[str, str], ASGIApp] = {}
     for gateway in (meta, *(g for g, _ in others)):
         route = f"/webhooks/{gateway.provider.value}"
