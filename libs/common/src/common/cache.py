@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from common.service import ReadinessCheck, ServiceRuntime
+
+# Connections a process opens at most. Past that, a command waits (up to the timeout) for a free
+# one: the default pool raises "Too many connections" at once, a 503 for every webhook of a burst.
+MAX_CONNECTIONS = 100
 
 
 def create_redis(url: str) -> Redis:
     # Short timeouts: a cache that does not answer must fail fast, not hang a handler.
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=2.0,
         decode_responses=True,
         socket_connect_timeout=2.0,
         socket_timeout=2.0,
         health_check_interval=15,
     )
+    return Redis.from_pool(pool)  # closing the client closes its pool
 
 
 def redis_check(client: Redis) -> ReadinessCheck:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import aio_pika
 from aiormq.exceptions import AMQPError
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import (
@@ -29,6 +31,7 @@ from faststream.rabbit import (
 )
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from opentelemetry import propagate, trace
 from pydantic import BaseModel
 
 from common.contracts import (
@@ -273,6 +276,57 @@ def publisher(broker: RabbitBroker, contract: type[Contract], *, timeout: float)
         title=f"{contract.ROUTING_KEY}:publish",
         description=contract.__doc__,
     )
+
+
+class ConfirmedPublisher:
+    """Publishes contracts through aio-pika on the broker's confirmed default channel.
+
+    The same message a FastStream publisher sends (persistent, mandatory, confirmed; JSON body,
+    ``type``, ``message_id``, ``correlation_id``, ``app_id``, ``traceparent``) without FastStream's
+    per-publish middleware chain, which on a hot path costs more than the publish itself. It opens
+    one PRODUCER span per message (FastStream opens two) whose context the consumer continues.
+    An unroutable, nacked or unconfirmed (``timeout``) publish raises. Keep declaring the contracts
+    with ``publisher`` too: that is what documents them in AsyncAPI.
+    """
+
+    def __init__(self, broker: RabbitBroker, *, app_id: str, timeout: float, tracer: trace.Tracer) -> None:
+        self._broker = broker
+        self._app_id = app_id
+        self._timeout = timeout
+        self._tracer = tracer
+
+    async def publish(self, event: Contract) -> None:
+        # Cached by FastStream after the first call; re-resolved after a reconnection, as it does.
+        exchange = await self._broker.declare_exchange(EXCHANGE)
+        message_id = str(event.message_id)
+        with self._tracer.start_as_current_span(
+            f"{EXCHANGE.name}.{event.ROUTING_KEY} publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation": "publish",
+                "messaging.destination.name": EXCHANGE.name,
+                "messaging.rabbitmq.destination.routing_key": event.ROUTING_KEY,
+                "messaging.message.id": message_id,
+                "messaging.message.conversation_id": message_id,
+            },
+        ):
+            headers: dict[str, Any] = dict(publish_headers(event))
+            propagate.inject(headers)
+            message = aio_pika.Message(
+                event.model_dump_json().encode(),
+                headers=headers,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=message_id,
+                correlation_id=message_id,
+                type=event.message_type(),
+                app_id=self._app_id,
+                timestamp=datetime.now(UTC),
+            )
+            await exchange.publish(
+                message, routing_key=event.ROUTING_KEY, mandatory=True, timeout=self._timeout
+            )
 
 
 def subscriber(broker: RabbitBroker, queue: ConsumerQueue) -> RabbitSubscriber:

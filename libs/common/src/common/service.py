@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ from faststream.rabbit import RabbitBroker
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from common.logging import get_logger
 from common.messaging import create_broker, declare_topology
@@ -148,17 +149,40 @@ def _ops_router(runtime: ServiceRuntime) -> APIRouter:
     return router
 
 
+class ServiceApp(FastAPI):
+    """FastAPI, plus *hot routes*: ``(method, path)`` pairs answered by a bare ASGI app.
+
+    A hot route skips FastAPI's per-request machinery (middleware stack, routing, dependency
+    solving, response validation, its telemetry), which costs more than the work of a webhook. It is
+    still declared as an ordinary route, so the OpenAPI document is unchanged; the hot app must keep
+    the route's documented answers and open its own server span (``common.telemetry.server_span``).
+    """
+
+    def __init__(self, *, hot_routes: Mapping[tuple[str, str], ASGIApp] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hot_routes = dict(hot_routes or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hot = self.hot_routes.get((scope["method"], scope["path"]))
+            if hot is not None:
+                await hot(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_service_app(
     runtime: ServiceRuntime,
     *,
     routers: Sequence[APIRouter] = (),
     description: str = "",
-) -> FastAPI:
+    hot_routes: Mapping[tuple[str, str], ASGIApp] | None = None,
+) -> ServiceApp:
     """A FastAPI app that runs the service's broker for its lifetime.
 
     Start-up connects the broker (refusing to start if it is unreachable), declares the topology,
     starts subscribers; shutdown (uvicorn on SIGTERM) stops consuming, lets in-flight handlers finish
-    within the graceful timeout, then closes clients.
+    within the graceful timeout, then closes clients. ``hot_routes`` see ``ServiceApp``.
     """
 
     @asynccontextmanager
@@ -182,7 +206,8 @@ def create_service_app(
                 await hook()
             log.info("service.stopped")
 
-    app = FastAPI(
+    app = ServiceApp(
+        hot_routes=hot_routes,
         title=f"congress-bot {runtime.name}",
         version=runtime.version,
         description=description,

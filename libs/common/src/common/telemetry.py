@@ -8,11 +8,15 @@ Spans always exist (their ids go into every log line); they are exported only wh
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
 _provider: TracerProvider | None = None
 
@@ -43,3 +47,50 @@ def shutdown_tracing() -> None:
     """Flush spans still buffered; called once on process exit."""
     if _provider is not None:
         _provider.shutdown()
+
+
+@contextmanager
+def server_span(
+    tracer: trace.Tracer, scope: Mapping[str, Any], headers: Mapping[str, str], route: str
+) -> Iterator[Span]:
+    """The server span of one HTTP request served outside FastAPI (a hot route), made current.
+
+    The same span FastAPI's own telemetry opens: it continues the caller's ``traceparent``, is named
+    ``METHOD route`` and carries the HTTP semantic-convention attributes. The caller sets
+    ``http.response.status_code`` (``answered``); a 5xx or an exception marks the span failed.
+    """
+    method = scope["method"]
+    attributes: dict[str, Any] = {
+        "url.scheme": scope.get("scheme", "http"),
+        "http.request.method": method,
+        "url.path": scope["path"],
+        "http.route": route,
+    }
+    if scope.get("http_version"):
+        attributes["network.protocol.version"] = scope["http_version"]
+    server = scope.get("server")
+    if server:
+        attributes["server.address"], attributes["server.port"] = server[0], server[1]
+    span = tracer.start_span(
+        f"{method} {route}",
+        context=propagate.extract(headers),
+        kind=SpanKind.SERVER,
+        attributes=attributes,
+    )
+    try:
+        with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
+            yield span
+    except BaseException as exc:
+        span.set_attribute("error.type", type(exc).__qualname__)
+        span.set_status(StatusCode.ERROR)
+        raise
+    finally:
+        span.end()
+
+
+def answered(span: Span, status: int) -> None:
+    """Record the HTTP status a hot route answered on its server span."""
+    span.set_attribute("http.response.status_code", status)
+    if status >= 500:
+        span.set_attribute("error.type", str(status))
+        span.set_status(StatusCode.ERROR)

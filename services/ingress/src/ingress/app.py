@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from common.cache import attach_redis
 from common.contracts import (
@@ -13,10 +14,11 @@ from common.contracts import (
     WebhookParked,
 )
 from common.idempotency import RedisClaims
-from common.messaging import publish_headers, publisher
+from common.messaging import ConfirmedPublisher, publisher
 from common.service import ServiceRuntime, broker_check, create_service_app
 from ingress import __version__
 from ingress.config import IngressSettings
+from ingress.gateways.base import Gateway
 from ingress.gateways.evolution import EvolutionGateway
 from ingress.gateways.evolution.amqp import declare_dead_letters, evolution_source
 from ingress.gateways.meta import MetaGateway
@@ -27,7 +29,7 @@ from ingress.http_errors import install_error_handlers
 from ingress.metrics import IngressMetrics
 from ingress.ratelimit import RedisTokenBucket, Unlimited
 from ingress.service import Intake
-from ingress.webhooks import gateway_router
+from ingress.webhooks import HotWebhook, gateway_router
 
 SERVICE = "ingress"
 # Longer than one publish with its confirm: a claim left by a crashed ingress frees itself by then.
@@ -45,19 +47,12 @@ def create_app(settings: IngressSettings) -> FastAPI:
         HumanActivityDetected,
         WebhookParked,
     )
-    publishers = {
-        contract: publisher(runtime.broker, contract, timeout=settings.publish_timeout_s)
-        for contract in published
-    }
-
-    async def publish(event: Contract) -> None:
-        await publishers[type(event)].publish(
-            event,
-            message_id=str(event.message_id),
-            correlation_id=str(event.message_id),
-            headers=publish_headers(event),
-        )
-
+    for contract in published:  # declared for AsyncAPI; the messages go through ConfirmedPublisher
+        publisher(runtime.broker, contract, timeout=settings.publish_timeout_s)
+    tracer = runtime.tracer_provider.get_tracer(SERVICE, __version__)
+    publish = ConfirmedPublisher(
+        runtime.broker, app_id=SERVICE, timeout=settings.publish_timeout_s, tracer=tracer
+    ).publish
     intake = Intake(
         dedupe=RedisClaims(
             redis, prefix="ingress:seen:", claim_ttl_s=DEDUPE_CLAIM_TTL_S, done_ttl_s=settings.dedupe_ttl_s
@@ -82,46 +77,62 @@ def create_app(settings: IngressSettings) -> FastAPI:
         runtime.on_stopping.append(evolution.stop)  # stop taking events before our broker stops
         runtime.checks["evolution_broker"] = broker_check(evolution)
         runtime.sources.append(evolution)
+    meta = MetaGateway(app_secret=settings.meta_app_secret)
+    others = other_gateways(settings, intake)
+    # Each gateway's POST /webhooks/<provider> is also served as a hot route: the same pipeline and
+    # answers, without FastAPI's per-request cost (the documented route stays, for OpenAPI).
+    hot_routes: dict[tuple[str, str], ASGIApp] = {}
+    for gateway in (meta, *(g for g, _ in others)):
+        route = f"/webhooks/{gateway.provider.value}"
+        hot_routes["POST", route] = HotWebhook(
+            gateway, intake=intake, max_body_bytes=settings.max_body_bytes, tracer=tracer, route=route
+        )
     app = create_service_app(
         runtime,
         routers=[
             meta_router(
-                gateway=MetaGateway(app_secret=settings.meta_app_secret),
+                gateway=meta,
                 verify_token=settings.meta_verify_token,
                 intake=intake,
                 max_body_bytes=settings.max_body_bytes,
             ),
-            *other_gateways(settings, intake),
+            *(router for _, router in others),
         ],
         description="WhatsApp gateway webhooks: verify, de-duplicate, normalise, publish.",
+        hot_routes=hot_routes,
     )
     install_error_handlers(app)
     return app
 
 
-def other_gateways(settings: IngressSettings, intake: Intake) -> list[APIRouter]:
-    """The routes of every gateway whose credentials are configured."""
-    routers = []
+def other_gateways(settings: IngressSettings, intake: Intake) -> list[tuple[Gateway, APIRouter]]:
+    """Every gateway whose credentials are configured, with its routes."""
+    routers: list[tuple[Gateway, APIRouter]] = []
     limit = settings.max_body_bytes
     if settings.evolution_webhook_token:
         evolution = EvolutionGateway(settings.evolution_webhook_token, settings.evolution_webhook_header)
         routers.append(
-            gateway_router(
+            (
                 evolution,
-                intake=intake,
-                max_body_bytes=limit,
-                summary=f"Evolution API events (messages.upsert/update), token in {evolution.header}",
-                paths=("", "/{event}"),  # /{event}: Evolution's webhookByEvents, e.g. /messages-upsert
+                gateway_router(
+                    evolution,
+                    intake=intake,
+                    max_body_bytes=limit,
+                    summary=f"Evolution API events (messages.upsert/update), token in {evolution.header}",
+                    paths=("", "/{event}"),  # /{event}: Evolution's webhookByEvents, e.g. /messages-upsert
+                ),
             )
         )
     if settings.zapi_webhook_token:
         zapi = ZapiGateway(settings.zapi_webhook_token, settings.zapi_webhook_header)
         summary = f"Z-API callbacks (ReceivedCallback, MessageStatusCallback), token in {zapi.header}"
-        routers.append(gateway_router(zapi, intake=intake, max_body_bytes=limit, summary=summary))
+        routers.append((zapi, gateway_router(zapi, intake=intake, max_body_bytes=limit, summary=summary)))
     if settings.whaticket_secret:
         whaticket = WhaticketGateway(
             settings.whaticket_secret, settings.whaticket_webhook_token, settings.whaticket_window_s
         )
         summary = "Whaticket messages, X-Signature = HMAC-SHA256 of '<X-Timestamp>.<body>'"
-        routers.append(gateway_router(whaticket, intake=intake, max_body_bytes=limit, summary=summary))
+        routers.append(
+            (whaticket, gateway_router(whaticket, intake=intake, max_body_bytes=limit, summary=summary))
+        )
     return routers

@@ -77,6 +77,8 @@ async def test_accepted_message_waits_in_the_conversation_queue_persistently(ing
     assert payload["text"] == "quero me inscrever"
     assert payload["provider_message_id"] == "wamid.integration-1"
     assert message.message_id == payload["message_id"]
+    # The conversation key picks the shard: one conversation, one ordered queue.
+    assert message.headers["x-partition-key"] == payload["conversation_key"]
 
 
 async def redeclare_topology(amqp_url: str) -> None:

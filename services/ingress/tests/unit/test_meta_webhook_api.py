@@ -3,16 +3,20 @@
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
 from common.contracts import Contract, MessageReceived, MessageStatusChanged, WebhookParked
 from common.idempotency import InMemoryClaims
+from common.service import ServiceApp
 from devkit import samples
 from ingress.gateways.meta import MetaGateway, signature
 from ingress.gateways.meta.api import meta_router
 from ingress.http_errors import install_error_handlers
 from ingress.metrics import IngressMetrics
+from ingress.ratelimit import Unlimited
 from ingress.service import Intake
+from ingress.webhooks import HotWebhook
 
 SECRET = "unit-secret"
 TOKEN = "unit-token"
@@ -32,16 +36,30 @@ class FakePublisher:
         return [e for e in self.published if isinstance(e, contract)]
 
 
-def build_app(dedupe, publish, registry=None) -> FastAPI:
-    intake = Intake(dedupe=dedupe, publish=publish, metrics=IngressMetrics(registry or CollectorRegistry()))
-    app = FastAPI()
-    app.include_router(
-        meta_router(
-            gateway=MetaGateway(app_secret=SECRET), verify_token=TOKEN, intake=intake, max_body_bytes=4096
+def build_app(dedupe, publish, registry=None, *, hot: bool = False, rate_limiter=None) -> FastAPI:
+    """The documented FastAPI route, or (``hot``) the same route served by ``HotWebhook`` first."""
+    metrics = IngressMetrics(registry or CollectorRegistry())
+    intake = Intake(dedupe=dedupe, publish=publish, metrics=metrics, rate_limiter=rate_limiter or Unlimited())
+    gateway = MetaGateway(app_secret=SECRET)
+    hot_routes = {
+        ("POST", "/webhooks/meta"): HotWebhook(
+            gateway,
+            intake=intake,
+            max_body_bytes=4096,
+            tracer=trace.get_tracer("test"),
+            route="/webhooks/meta",
         )
-    )
+    }
+    app = ServiceApp(hot_routes=hot_routes if hot else None)
+    app.include_router(meta_router(gateway=gateway, verify_token=TOKEN, intake=intake, max_body_bytes=4096))
     install_error_handlers(app)
     return app
+
+
+@pytest.fixture(params=["route", "hot"])
+def hot(request) -> bool:
+    """Every test runs against the FastAPI route and against the hot route: same answers."""
+    return request.param == "hot"
 
 
 @pytest.fixture
@@ -55,8 +73,8 @@ def registry():
 
 
 @pytest.fixture
-async def client(fakes, registry):
-    transport = httpx.ASGITransport(app=build_app(*fakes, registry))
+async def client(fakes, registry, hot):
+    transport = httpx.ASGITransport(app=build_app(*fakes, registry, hot=hot))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         yield c
 
@@ -188,23 +206,23 @@ class BrokenAfterClaim(InMemoryClaims):
 
 
 @pytest.mark.parametrize("publish_fails", [False, True])
-async def test_dedupe_store_failing_after_the_claim_never_turns_into_a_500(publish_fails):
+async def test_dedupe_store_failing_after_the_claim_never_turns_into_a_500(publish_fails, hot):
     publish = FakePublisher()
     publish.fail = publish_fails
-    app = build_app(BrokenAfterClaim(), publish)
+    app = build_app(BrokenAfterClaim(), publish, hot=hot)
     body = samples.meta_text("oi", wamid="wamid.store-down")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         r = await client.post("/webhooks/meta", content=body, headers=signed(body))
     assert r.status_code == (503 if publish_fails else 200)
 
 
-async def test_dedupe_store_down_before_the_claim_is_503_and_nothing_published():
+async def test_dedupe_store_down_before_the_claim_is_503_and_nothing_published(hot):
     class Down(InMemoryClaims):
         async def claim(self, key: str, *, take_over: bool = False):
             raise ConnectionError("redis refused")
 
     publish = FakePublisher()
-    app = build_app(Down(), publish)
+    app = build_app(Down(), publish, hot=hot)
     body = samples.meta_text("oi", wamid="wamid.store-down-early")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         r = await client.post("/webhooks/meta", content=body, headers=signed(body))
@@ -212,7 +230,7 @@ async def test_dedupe_store_down_before_the_claim_is_503_and_nothing_published()
     assert publish.published == []
 
 
-async def test_a_sender_over_the_rate_limit_is_cut_and_counted():
+async def test_a_sender_over_the_rate_limit_is_cut_and_counted(hot):
     class OnlyTwo:
         def __init__(self) -> None:
             self.seen: dict[str, int] = {}
@@ -223,14 +241,7 @@ async def test_a_sender_over_the_rate_limit_is_cut_and_counted():
 
     registry = CollectorRegistry()
     publish = FakePublisher()
-    intake = Intake(InMemoryClaims(), publish, IngressMetrics(registry), rate_limiter=OnlyTwo())
-    app = FastAPI()
-    app.include_router(
-        meta_router(
-            gateway=MetaGateway(app_secret=SECRET), verify_token=TOKEN, intake=intake, max_body_bytes=4096
-        )
-    )
-    install_error_handlers(app)
+    app = build_app(InMemoryClaims(), publish, registry, hot=hot, rate_limiter=OnlyTwo())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         answers = []
         for i in range(4):
