@@ -38,6 +38,7 @@ from conversation.domain.machine import (
 )
 from conversation.engines.offline import OfflineEngine
 from conversation.knowledge import DEFAULT_EVENT_FILE, EventKnowledge, load_event
+from conversation.registry import Asker
 from conversation.service import Conversation, handle_message
 from conversation.sessions import InMemorySessions
 from devkit import factories
@@ -55,8 +56,9 @@ class ScriptedRegistry:
     registered: dict[str, RegistrationView] = field(default_factory=dict)
     asked: list[Query] = field(default_factory=list)
 
-    async def ask(self, query: Query, *, event_id: str, conversation_key: str, provider: Provider) -> Answer:
+    async def ask(self, query: Query, asker: Asker) -> Answer:
         self.asked.append(query)
+        conversation_key = asker.conversation_key
         if self.down:
             return Unavailable(query)
         match query:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from faststream.rabbit import RabbitBroker
@@ -16,6 +17,7 @@ from common.contracts import (
     IdentityCheckReply,
     Provider,
     RegistrationView,
+    ReplyAddress,
     SubmitRegistration,
     SubmitReply,
 )
@@ -40,24 +42,33 @@ from conversation.domain.understanding import FormField
 log = get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class Asker:
+    """Who is asking: the chat a registration comes from (kept with it, for messages about it)."""
+
+    event_id: str
+    conversation_key: str
+    provider: Provider
+    business_id: str
+    reply_to: ReplyAddress
+
+
 class Registry(Protocol):
-    async def ask(
-        self, query: Query, *, event_id: str, conversation_key: str, provider: Provider
-    ) -> Answer: ...
+    async def ask(self, query: Query, asker: Asker) -> Answer: ...
 
 
-def submit_command(
-    form: Submit, *, event_id: str, conversation_key: str, provider: Provider
-) -> SubmitRegistration:
+def submit_command(form: Submit, asker: Asker) -> SubmitRegistration:
     f = form.form
     # The machine submits complete forms only.
     assert f.consented_at is not None
     assert f.consent_version is not None
     return SubmitRegistration(
-        message_id=submission_id(conversation_key, f.fingerprint()),
-        event_id=event_id,
-        provider=provider,
-        conversation_key=conversation_key,
+        message_id=submission_id(asker.conversation_key, f.fingerprint()),
+        event_id=asker.event_id,
+        provider=asker.provider,
+        conversation_key=asker.conversation_key,
+        business_id=asker.business_id,
+        reply_to=asker.reply_to,
         full_name=f.full_name or "",
         email=f.email or "",
         cpf=f.cpf or "",
@@ -81,8 +92,8 @@ class BrokerRegistry:
         self._finds = publisher(broker, FindRegistration, timeout=timeout_s)
         self._cancels = publisher(broker, CancelRegistration, timeout=timeout_s)
 
-    async def ask(self, query: Query, *, event_id: str, conversation_key: str, provider: Provider) -> Answer:
-        key = {"event_id": event_id, "conversation_key": conversation_key}
+    async def ask(self, query: Query, asker: Asker) -> Answer:
+        key = {"event_id": asker.event_id, "conversation_key": asker.conversation_key}
         try:
             match query:
                 case CheckTaken(field=field, value=value):
@@ -91,9 +102,7 @@ class BrokerRegistry:
                     reply = IdentityCheckReply.model_validate_json(check)
                     return Taken(field, reply.taken, reply.same_conversation)
                 case Submit():
-                    command = submit_command(
-                        query, event_id=event_id, conversation_key=conversation_key, provider=provider
-                    )
+                    command = submit_command(query, asker)
                     submitted = SubmitReply.model_validate_json(await self._request(self._submits, command))
                     return Submitted(submitted.outcome, submitted.code, submitted.status)
                 case Lookup(purpose=purpose):

@@ -22,7 +22,7 @@ from conversation.domain.session import ChatSession
 from conversation.domain.understanding import Understanding
 from conversation.engines.base import Engine
 from conversation.knowledge import EventKnowledge
-from conversation.registry import Registry
+from conversation.registry import Asker, Registry
 from conversation.rendering import coalesce, content_for
 from conversation.sessions import Sessions
 from conversation.transcription import Transcriber
@@ -116,12 +116,14 @@ async def _resolve_queries(
     for _ in range(MAX_QUERIES_PER_MESSAGE):
         if outcome.query is None:
             break
-        answer = await c.registry.ask(
-            outcome.query,
+        asker = Asker(
             event_id=c.knowledge.event.id,
             conversation_key=message.conversation_key,
             provider=message.provider,
+            business_id=message.business_id,
+            reply_to=message.reply_to,
         )
+        answer = await c.registry.ask(outcome.query, asker)
         outcome = machine.on_answer(outcome.session, answer, c.knowledge, message.sent_at, c.policy)
         replies += outcome.replies
     return outcome, replies

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from common.contracts.base import Contract
+from common.contracts.base import Contract, ReplyAddress
 from common.contracts.ingress import Provider
 
 CPF_PATTERN = r"^\d{11}$"
@@ -67,6 +67,10 @@ class SubmitRegistration(Contract):
     profile: str = Field(min_length=1, max_length=64)
     consent_version: str = Field(min_length=1, max_length=32)
     consented_at: datetime
+    business_id: str | None = Field(default=None, description="The business number they wrote to.")
+    reply_to: ReplyAddress | None = Field(
+        default=None, description="Where WhatsApp messages about this registration go (the chat's id)."
+    )
 
 
 class SubmitOutcome(StrEnum):
@@ -123,6 +127,72 @@ class CancelOutcome(StrEnum):
 class CancelReply(_Reply):
     outcome: CancelOutcome
     code: str | None = None
+
+
+class RegistrationEvent(Contract):
+    """What every ``registration.*`` event carries. Never a full CPF; ``message_id`` is the
+    subscriber's dedupe key; ``event_id`` is the congress (the event people register for)."""
+
+    ROUTING_KEY: ClassVar[str] = "registration.*"  # each event below has its own
+
+    event_id: str = Field(min_length=1)
+    registration_id: uuid.UUID
+    code: str
+    status: RegistrationStatus
+    profile: str
+    uf: str
+    provider: Provider | None = None
+    business_id: str | None = None
+    conversation_key: str | None = None
+    reply_to: ReplyAddress | None = None
+
+
+class RegistrationCompleted(RegistrationEvent):
+    """Someone registered (``status`` confirmed, or waitlisted when the event or profile is full)."""
+
+    ROUTING_KEY: ClassVar[str] = "registration.completed"
+
+    full_name: str
+    email: str
+    phone: str | None = None
+    city: str
+    cpf_masked: str = Field(description="***.456.789-**")
+    registered_at: datetime
+
+
+class RegistrationPromoted(RegistrationEvent):
+    """A place freed up: a waitlisted registration is now confirmed."""
+
+    ROUTING_KEY: ClassVar[str] = "registration.promoted"
+
+    full_name: str
+    email: str
+
+
+class RegistrationCancelled(RegistrationEvent):
+    """A registration was cancelled (by the person, or by an organiser through the admin API)."""
+
+    ROUTING_KEY: ClassVar[str] = "registration.cancelled"
+
+    full_name: str
+    email: str
+    cancelled_by: str = Field(description="'participant' or the admin token's name.")
+
+
+class RegistrationUpdated(RegistrationEvent):
+    """Contact data changed (only the fields listed in ``changed``)."""
+
+    ROUTING_KEY: ClassVar[str] = "registration.updated"
+
+    changed: list[str]
+    email: str
+    phone: str | None = None
+
+
+class RegistrationErased(RegistrationEvent):
+    """LGPD erasure: the person's data is gone; only the anonymous aggregate (profile, UF) stays."""
+
+    ROUTING_KEY: ClassVar[str] = "registration.erased"
 
 
 def submission_id(conversation_key: str, fields: str) -> uuid.UUID:
