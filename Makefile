@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress compose-check clean
+.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,10 +19,15 @@ $(CURDIR)/.tools/bin/uv:
 install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## install every package and dev tool from uv.lock
 	$(UV) sync --frozen --all-packages
 
+# The conversation inbox is a consistent-hash exchange: enable the plugin on a local RabbitMQ when
+# this machine can (it ships with RabbitMQ; idempotent). Elsewhere the services say what to enable.
+rabbitmq-plugins:
+	@command -v rabbitmq-plugins >/dev/null 2>&1 && rabbitmq-plugins -q enable rabbitmq_consistent_hash_exchange >/dev/null || true
+
 migrate: install ## create the database if missing and apply migrations
 	$(RUN) congress-registration migrate
 
-run: migrate ## run all four services (and a Graph API stand-in) until Ctrl-C
+run: migrate rabbitmq-plugins ## run all four services (and a Graph API stand-in) until Ctrl-C
 	$(RUN) congress-dev run
 
 send: ## post a signed sample WhatsApp message to the running ingress: make send TEXT="oi"
@@ -36,7 +41,7 @@ lint: install ## ruff, formatting and the import rules
 typecheck: install ## mypy --strict over every package
 	$(RUN) mypy libs/common/src services/*/src tools/devkit/src
 
-test: lint typecheck ## install, lint, typecheck and run the whole suite (unit, integration, end to end)
+test: lint typecheck rabbitmq-plugins ## install, lint, typecheck and run the whole suite (unit, integration, end to end)
 	$(RUN) pytest
 
 fuzz: install ## property tests with many new random examples (not repeatable; finds new bugs)
@@ -57,6 +62,9 @@ bench: install ## end-to-end throughput and latency of the pipeline (prints figu
 
 bench-ingress: install ## ingress alone beside a bare signature-check-and-publish endpoint (prints figures)
 	$(RUN) python bench/ingress.py
+
+bench-conversation: install ## conversation alone, offline engine, full pt-BR registration script (prints figures)
+	$(RUN) python bench/conversation.py
 
 compose-check: ## validate docker-compose.yml (needs docker-compose)
 	docker-compose config -q

@@ -1,25 +1,25 @@
 """Three conversation replicas share the work and still answer every user in order.
 
 200 users × 20 messages are published on the real broker, round-robin across users (as bursts
-arrive in production); the replies are read from the notifier's queue (the notifier is not
-running, so the queue keeps the publish order). Every user's replies must follow their messages.
+arrive in production); the replies are watched on the bus in publish order (no notifier runs).
+Every user's replies must follow their messages.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import aio_pika
 import pytest
 
-from common.messaging import EXCHANGE, NOTIFIER_WHATSAPP_SENDS, declare_topology, publish_headers
+from common.contracts import SendWhatsAppMessage
+from common.messaging import EXCHANGE, declare_topology, publish_headers
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import factories, infra
+from devkit.bus import tap
 from devkit.processes import Supervisor, service_spec
 
 pytestmark = pytest.mark.e2e
@@ -61,11 +61,21 @@ async def test_replicas_share_the_shards_and_keep_each_users_order(replicas, amq
     print(f"shards held per replica: {held}")
     assert sum(held.values()) == 16 and all(count >= 4 for count in held.values()), held
 
+    sent: dict[str, list[str]] = defaultdict(list)
+    async with tap(amqp_url, SendWhatsAppMessage.ROUTING_KEY) as sends:
+        await publish_all(amqp_url, sent)
+        total = USERS * MESSAGES
+        replies: dict[str, list[str]] = defaultdict(list)
+        for command in await sends.wait_for(total, timeout=240):
+            replies[command["conversation_key"]].append(command["in_reply_to"])
+    check(replies, sent, replicas)
+
+
+async def publish_all(amqp_url: str, sent: dict[str, list[str]]) -> None:
     broker = ServiceRuntime.build(ServiceSettings(amqp_url=amqp_url), name="test", version="0").broker
     await broker.connect()
     await declare_topology(broker)
     start = datetime(2027, 1, 10, 12, tzinfo=UTC)
-    sent: dict[str, list[str]] = defaultdict(list)
     for m in range(MESSAGES):
         batch = []
         for u in range(USERS):
@@ -92,23 +102,9 @@ async def test_replicas_share_the_shards_and_keep_each_users_order(replicas, amq
         await asyncio.gather(*batch)
     await broker.stop()
 
-    replies: dict[str, list[str]] = defaultdict(list)
+
+def check(replies: dict[str, list[str]], sent: dict[str, list[str]], replicas: Supervisor) -> None:
     total = USERS * MESSAGES
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.get_queue(NOTIFIER_WHATSAPP_SENDS.name, ensure=False)
-        received = 0
-        async with asyncio.timeout(240):
-            while received < total:
-                message = await queue.get(fail=False)
-                if message is None:
-                    await asyncio.sleep(0.05)
-                    continue
-                await message.ack()
-                command = json.loads(message.body)
-                replies[command["conversation_key"]].append(command["in_reply_to"])
-                received += 1
     assert set(replies) == set(sent)
     out_of_order = [key for key in sent if replies[key] != sent[key]]
     example = out_of_order[0] if out_of_order else ""
