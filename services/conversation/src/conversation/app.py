@@ -19,6 +19,7 @@ from conversation.engines.factory import build_engine, openai_client
 from conversation.engines.offline import OfflineEngine
 from conversation.handlers import Outbound, inbox_consumers
 from conversation.knowledge import load_event
+from conversation.metrics import ConversationMetrics
 from conversation.registry import BrokerRegistry
 from conversation.service import Conversation
 from conversation.sessions import RedisSessions
@@ -47,6 +48,7 @@ def create_app(settings: ConversationSettings) -> FastAPI:
         send=outbound.send,
         publish_handoff=outbound.handoff,
         policy=settings.policy,
+        metrics=ConversationMetrics(runtime.registry),
     )
     consumers = inbox_consumers(runtime.broker, conversation)
     leases = ShardLeases(

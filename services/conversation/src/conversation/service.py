@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from prometheus_client import CollectorRegistry
+
 from common.contracts import (
     HandoffRequested,
     HumanActivityDetected,
@@ -14,14 +16,16 @@ from common.contracts import (
     MessageReceived,
     SendWhatsAppMessage,
 )
+from common.contracts.base import utcnow
 from common.logging import get_logger
 from conversation.domain import machine
-from conversation.domain.machine import Inbound, Outcome, Policy
+from conversation.domain.machine import Inbound, Outcome, Policy, Submitted
 from conversation.domain.replies import Reply
 from conversation.domain.session import ChatSession
 from conversation.domain.understanding import Understanding
 from conversation.engines.base import Engine
 from conversation.knowledge import EventKnowledge
+from conversation.metrics import ConversationMetrics
 from conversation.registry import Asker, Registry
 from conversation.rendering import coalesce, content_for
 from conversation.sessions import Sessions
@@ -48,6 +52,7 @@ class Conversation:
     publish_handoff: Publish
     policy: Policy = field(default_factory=Policy)
     transcriber: Transcriber | None = None
+    metrics: ConversationMetrics = field(default_factory=lambda: ConversationMetrics(CollectorRegistry()))
 
 
 async def handle_message(message: MessageReceived, c: Conversation) -> int:
@@ -70,7 +75,10 @@ async def handle_message(message: MessageReceived, c: Conversation) -> int:
         await c.send(_command(message, index, reply))
     if outcome.handoff_requested:
         await c.publish_handoff(_handoff(message, outcome.session))
+        c.metrics.handoffs.inc()
     await c.sessions.save(outcome.session)
+    c.metrics.handled.labels(outcome.session.step.value, understanding.engine).inc()
+    c.metrics.age.observe(max((utcnow() - message.occurred_at).total_seconds(), 0.0))
     log.info(
         "message.handled",
         replies=len(replies),
@@ -124,6 +132,8 @@ async def _resolve_queries(
             reply_to=message.reply_to,
         )
         answer = await c.registry.ask(outcome.query, asker)
+        if isinstance(answer, Submitted):
+            c.metrics.registrations.labels(answer.outcome.value).inc()
         outcome = machine.on_answer(outcome.session, answer, c.knowledge, message.sent_at, c.policy)
         replies += outcome.replies
     return outcome, replies

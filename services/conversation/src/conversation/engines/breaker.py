@@ -12,6 +12,7 @@ outcome closes or re-opens it. State is per process (in memory).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from purgatory import AsyncCircuitBreakerFactory, ContextChanged, Event
@@ -30,6 +31,7 @@ State = Literal["opened", "closed", "half-opened"]
 class CircuitBreaker:
     def __init__(self, *, threshold: int, reset_after_s: float, name: str = "llm") -> None:
         self.name = name
+        self.on_change: Callable[[str], None] | None = None  # e.g. a gauge of the state
         self._factory = AsyncCircuitBreakerFactory(default_threshold=threshold, default_ttl=reset_after_s)
         self._factory.add_listener(self._on_event)
 
@@ -43,3 +45,5 @@ class CircuitBreaker:
     def _on_event(self, circuit: str, kind: str, event: Event) -> None:
         if kind == "state_changed" and isinstance(event, ContextChanged):
             log.warning("engine.circuit_changed", circuit=circuit, state=event.state)
+            if self.on_change is not None:
+                self.on_change(event.state)

@@ -1,0 +1,1 @@
+"""congress-ops: what an operator needs to see and repair the bus without reading code."""
