@@ -354,7 +354,7 @@ class Registrations:
             .where(Participant.event_id == event_id, Participant.status == RegistrationStatus.CONFIRMED.value)
             .group_by(Participant.profile)
         )
-        return dict(rows.tuples())
+        return dict(rows.all())
 
     async def _promote(self, db: AsyncSession, event_id: str) -> int:
         """Give free places to the waitlist, in order (the capacity lock is held)."""

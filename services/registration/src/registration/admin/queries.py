@@ -115,7 +115,7 @@ class ParticipantQueries:
                     .where(OutboxMessage.payload["registration_id"].astext == str(row.id))
                     .order_by(OutboxMessage.created_at)
                 )
-            ).tuples()
+            ).all()
         cpf = self.cpf_of(row)
         return PersonalData(
             participant=participant_out(row, cpf),
@@ -146,7 +146,7 @@ class ParticipantQueries:
             by_status=by_status,
             by_profile=by_profile,
             by_uf=by_uf,
-            by_day=[DayCount(day=d, count=n) for d, n in days.tuples()],
+            by_day=[DayCount(day=d, count=n) for d, n in days],
             funnel=funnel,
         )
 
@@ -167,4 +167,4 @@ class ParticipantQueries:
 
 async def _counts(db: AsyncSession, query: Select[Any, int], key: Any) -> list[Count]:
     rows = await db.execute(query.group_by(key).order_by(key))
-    return [Count(key=str(k), count=n) for k, n in rows.tuples()]
+    return [Count(key=str(k), count=n) for k, n in rows]
