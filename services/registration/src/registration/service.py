@@ -292,6 +292,7 @@ class Registrations:
             found.submission_id = None
             found.status = RegistrationStatus.ERASED.value
             found.erased_at = now
+            found.updated_at = now  # set here: the answer shows it after the session closes
             found.cancelled_at = found.cancelled_at or now
             await db.execute(
                 update(OutboxMessage)
