@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress compose-check clean
+.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-registration compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ bench: install ## end-to-end throughput and latency of the pipeline (prints figu
 
 bench-ingress: install ## ingress alone beside a bare signature-check-and-publish endpoint (prints figures)
 	$(RUN) python bench/ingress.py
+
+bench-registration: install ## registrations/s through broker + database, export time of 100,000 participants
+	$(RUN) python bench/registrations.py
 
 compose-check: ## validate docker-compose.yml (needs docker-compose)
 	docker-compose config -q
