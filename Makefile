@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation compose-check clean
+.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation bench-registration compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench-ingress: install ## ingress alone beside a bare signature-check-and-publis
 
 bench-conversation: install ## conversation alone, offline engine, full pt-BR registration script (prints figures)
 	$(RUN) python bench/conversation.py
+
+bench-registration: install ## registrations/s through broker + database, export time of 100,000 participants
+	$(RUN) python bench/registrations.py
 
 compose-check: ## validate docker-compose.yml (needs docker-compose)
 	docker-compose config -q

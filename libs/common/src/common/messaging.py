@@ -43,8 +43,14 @@ from common.contracts import (
     HumanActivityDetected,
     MessageReceived,
     MessageStatusChanged,
+    RegistrationCancelled,
+    RegistrationCompleted,
+    RegistrationErased,
+    RegistrationPromoted,
+    RegistrationUpdated,
     SendWhatsAppMessage,
     SubmitRegistration,
+    UpdateContact,
     WebhookParked,
 )
 
@@ -199,6 +205,15 @@ REGISTRATION_CHECKS = ConsumerQueue("registration", CheckIdentity)
 REGISTRATION_SUBMITS = ConsumerQueue("registration", SubmitRegistration)
 REGISTRATION_FINDS = ConsumerQueue("registration", FindRegistration)
 REGISTRATION_CANCELS = ConsumerQueue("registration", CancelRegistration)
+REGISTRATION_CONTACT_UPDATES = ConsumerQueue("registration", UpdateContact)
+# Registration events (published through registration's outbox). The notifier mails people about
+# the first three; nobody in this system consumes updated/erased, so they wait in example queues
+# for an integration (CRM, badges) or an operator: see services/registration/README.md.
+NOTIFIER_REGISTRATIONS_COMPLETED = ConsumerQueue("notifier", RegistrationCompleted)
+NOTIFIER_REGISTRATIONS_PROMOTED = ConsumerQueue("notifier", RegistrationPromoted)
+NOTIFIER_REGISTRATIONS_CANCELLED = ConsumerQueue("notifier", RegistrationCancelled)
+INTEGRATIONS_REGISTRATIONS_UPDATED = ConsumerQueue("integrations", RegistrationUpdated)
+INTEGRATIONS_REGISTRATIONS_ERASED = ConsumerQueue("integrations", RegistrationErased)
 # Queues for people, not services: they wait here until someone (or a tool) takes them.
 OPS_PARKED_WEBHOOKS = ConsumerQueue("ops", WebhookParked)
 OPS_HANDOFFS = ConsumerQueue("ops", HandoffRequested)
@@ -211,6 +226,12 @@ TOPOLOGY: tuple[ConsumerQueue, ...] = (
     REGISTRATION_SUBMITS,
     REGISTRATION_FINDS,
     REGISTRATION_CANCELS,
+    REGISTRATION_CONTACT_UPDATES,
+    NOTIFIER_REGISTRATIONS_COMPLETED,
+    NOTIFIER_REGISTRATIONS_PROMOTED,
+    NOTIFIER_REGISTRATIONS_CANCELLED,
+    INTEGRATIONS_REGISTRATIONS_UPDATED,
+    INTEGRATIONS_REGISTRATIONS_ERASED,
     OPS_PARKED_WEBHOOKS,
     OPS_HANDOFFS,
 )
@@ -225,6 +246,12 @@ CONTRACTS: tuple[type[Contract], ...] = (
     SubmitRegistration,
     FindRegistration,
     CancelRegistration,
+    UpdateContact,
+    RegistrationCompleted,
+    RegistrationPromoted,
+    RegistrationCancelled,
+    RegistrationUpdated,
+    RegistrationErased,
 )
 
 

@@ -1,13 +1,16 @@
-"""``congress-registration [serve|migrate|revision -m MSG]``."""
+"""``congress-registration [serve|migrate|revision -m MSG|token create|revoke|list]``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 from common.runner import serve
 from registration import migrate
+from registration.admin.tokens import TokenStore, parse_scopes
 from registration.app import SERVICE, create_app
 from registration.config import RegistrationSettings
+from registration.db import create_engine, create_sessionmaker
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,6 +20,12 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="create the database if missing and apply every migration")
     revision = sub.add_parser("revision", help="autogenerate a migration from the models")
     revision.add_argument("-m", "--message", required=True)
+    token = sub.add_parser("token", help="admin API tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="make a token and print it (once: only its hash is kept)")
+    create.add_argument("--name", required=True, help="who holds it; shown in the audit log")
+    create.add_argument("--scopes", required=True, help="comma-separated: read, export, write")
+    token.add_parser("revoke", help="revoke a token").add_argument("--name", required=True)
+    token.add_parser("list", help="list tokens (names, scopes, dates; never the tokens)")
     args = parser.parse_args(argv)
 
     settings = RegistrationSettings()
@@ -24,8 +33,28 @@ def main(argv: list[str] | None = None) -> None:
         migrate.upgrade(settings.database_url)
     elif args.command == "revision":
         migrate.make_revision(settings.database_url, args.message)
+    elif args.command == "token":
+        asyncio.run(manage_tokens(settings, args))
     else:
         serve(SERVICE, settings, lambda: create_app(settings))
+
+
+async def manage_tokens(settings: RegistrationSettings, args: argparse.Namespace) -> None:
+    engine = create_engine(settings.database_url, pool_size=1)
+    store = TokenStore(create_sessionmaker(engine))
+    try:
+        if args.action == "create":
+            print(await store.create(args.name, parse_scopes(args.scopes)))
+        elif args.action == "revoke":
+            if not await store.revoke(args.name):
+                raise SystemExit(f"no active token named {args.name}")
+            print(f"revoked {args.name}")
+        else:
+            for row in await store.list():
+                state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                print(f"{row.name}\t{','.join(row.scopes)}\t{row.created_at:%Y-%m-%d}\t{state}")
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import base64
 from pydantic import Field, SecretStr
 
 from common.settings import DEV_CPF_HMAC_KEY, DEV_CPF_KEYS, ServiceSettings
+from registration.capacity import Capacity
 from registration.cpf_vault import CpfVault, parse_key_ring
 
 
@@ -27,12 +28,28 @@ class RegistrationSettings(ServiceSettings):
         description="Base64 key of the CPF uniqueness HMAC (never rotate).",
     )
     code_prefix: str = Field(default="AGR", max_length=8, description="Prefix of registration codes.")
+    capacity_total: int | None = Field(
+        default=None, ge=0, description="Places of the event (unset: no limit); beyond it, a waitlist."
+    )
+    capacity_per_profile: dict[str, int] = Field(
+        default_factory=dict,
+        description='Places per profile, JSON: {"estudante": 200}; a profile not listed has no quota.',
+    )
+    outbox_batch_size: int = Field(
+        default=100, ge=1, description="Events the relay publishes per transaction."
+    )
+    outbox_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often the relay looks for events committed by other replicas."
+    )
 
     def secrets_to_check(self) -> dict[str, str]:
         return {
             "CPF_ENCRYPTION_KEYS": self.cpf_encryption_keys.get_secret_value(),
             "CPF_HMAC_KEY": self.cpf_hmac_key.get_secret_value(),
         }
+
+    def capacity(self) -> Capacity:
+        return Capacity(self.capacity_total, self.capacity_per_profile)
 
     def cpf_vault(self) -> CpfVault:
         ring = parse_key_ring(self.cpf_encryption_keys.get_secret_value())

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitBroker, RabbitResponse
 
-from common.contracts import CancelRegistration, CheckIdentity, FindRegistration, SubmitRegistration
+from common.contracts import (
+    CancelRegistration,
+    CheckIdentity,
+    FindRegistration,
+    SubmitRegistration,
+    UpdateContact,
+)
 from common.messaging import (
     REGISTRATION_CANCELS,
     REGISTRATION_CHECKS,
+    REGISTRATION_CONTACT_UPDATES,
     REGISTRATION_FINDS,
     REGISTRATION_SUBMITS,
     reply,
@@ -36,3 +43,8 @@ def register_handlers(broker: RabbitBroker, registrations: Registrations) -> Non
     async def on_cancel(command: CancelRegistration) -> RabbitResponse:
         """Cancel a registration made through a conversation."""
         return reply(await registrations.cancel(command))
+
+    @subscriber(broker, REGISTRATION_CONTACT_UPDATES)
+    async def on_update_contact(command: UpdateContact) -> RabbitResponse:
+        """Change the e-mail / phone of a registration made through a conversation."""
+        return reply(await registrations.update_contact(command))

@@ -1,15 +1,22 @@
-"""Use cases of the registration service: answer identity checks, register, find, cancel.
+"""Use cases of the registration service: answer identity checks, register, find, change, cancel,
+erase.
 
 Uniqueness is the database's job (partial unique indexes on active registrations), so two replicas
 racing on one CPF still end with one participant; the loser learns who won and answers kindly.
 A submit carries a deterministic id, so a redelivered or retried submit returns the same code.
+Every change writes its ``registration.*`` event to the outbox in the same transaction.
+When the event has a capacity, changes that take or free a place hold the event's capacity lock
+(a transaction-scoped advisory lock, always taken first), so places are counted one change at a time.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Text, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,23 +32,43 @@ from common.contracts import (
     SubmitOutcome,
     SubmitRegistration,
     SubmitReply,
+    UpdateContact,
+    UpdateOutcome,
+    UpdateReply,
 )
 from common.logging import get_logger
+from registration import events
+from registration.capacity import Capacity
 from registration.codes import new_code
 from registration.cpf_vault import CpfVault, mask_cpf
-from registration.models import Participant
+from registration.models import WAITLIST_SEQUENCE, OutboxMessage, Participant
+from registration.outbox import stage
 
 log = get_logger(__name__)
 
 ACTIVE = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value)
 _CODE_ATTEMPTS = 5
+# Personal fields removed from the stored copies of an erased person's published events.
+_PERSONAL_EVENT_FIELDS = ("full_name", "email", "phone", "city", "cpf_masked", "conversation_key",
+                          "reply_to", "business_id")  # fmt: skip
+_PERSONAL_FIELDS = bindparam("personal_fields", list(_PERSONAL_EVENT_FIELDS), type_=ARRAY(Text))
+ERASED_NAME = "[apagado]"
 
 
 class Registrations:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: CpfVault, code_prefix: str) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: CpfVault,
+        code_prefix: str,
+        capacity: Capacity | None = None,
+        on_events: Callable[[], None] = lambda: None,
+    ) -> None:
         self._sessions = sessions
         self._vault = vault
         self._prefix = code_prefix
+        self._capacity = capacity or Capacity()
+        self._on_events = on_events  # wakes the outbox relay after a commit with events
 
     async def check_identity(self, query: CheckIdentity) -> IdentityCheckReply:
         conditions = []
@@ -64,11 +91,8 @@ class Registrations:
         )
 
     async def submit(self, command: SubmitRegistration) -> SubmitReply:
-        previous = await self._by_submission(command)
-        if previous is not None:
-            return SubmitReply(
-                outcome=SubmitOutcome.ALREADY_REGISTERED, code=previous.code, status=previous.status
-            )
+        # No look-up first: a repeated submit hits the unique submission_id, which
+        # _explain_conflict answers with the first one's code (one round trip less on every submit).
         for _ in range(_CODE_ATTEMPTS):
             try:
                 return await self._insert(command)
@@ -82,6 +106,7 @@ class Registrations:
     async def _insert(self, command: SubmitRegistration) -> SubmitReply:
         sealed = self._vault.seal(command.cpf)
         participant = Participant(
+            id=uuid.uuid4(),
             code=new_code(self._prefix),
             event_id=command.event_id,
             full_name=command.full_name,
@@ -98,15 +123,26 @@ class Registrations:
             consented_at=command.consented_at,
             provider=command.provider.value,
             conversation_key=command.conversation_key,
+            business_id=command.business_id,
+            reply_kind=command.reply_to.kind.value if command.reply_to else None,
+            reply_id=command.reply_to.id if command.reply_to else None,
             status=RegistrationStatus.CONFIRMED.value,
             submission_id=command.message_id,
+            created_at=datetime.now(UTC),
         )
         async with self._sessions() as db, db.begin():
+            if self._capacity.limited:
+                await self._lock_capacity(db, command.event_id)
+                if not self._capacity.has_place(command.profile, await self._confirmed(db, command.event_id)):
+                    participant.status = RegistrationStatus.WAITLISTED.value
+                    participant.waitlist_position = await db.scalar(WAITLIST_SEQUENCE.next_value())
             db.add(participant)
-        log.info("registration.created", code=participant.code, profile=command.profile, uf=command.uf)
-        return SubmitReply(
-            outcome=SubmitOutcome.CREATED, code=participant.code, status=RegistrationStatus.CONFIRMED
-        )
+            await db.flush()  # a taken CPF / e-mail fails here, before the event is staged
+            stage(db, events.completed(participant, mask_cpf(command.cpf)))
+        self._on_events()
+        status = RegistrationStatus(participant.status)
+        log.info("registration.created", code=participant.code, profile=command.profile, status=status)
+        return SubmitReply(outcome=SubmitOutcome.CREATED, code=participant.code, status=status)
 
     async def _by_submission(self, command: SubmitRegistration) -> Participant | None:
         async with self._sessions() as db:
@@ -174,21 +210,172 @@ class Registrations:
         )
 
     async def cancel(self, command: CancelRegistration) -> CancelReply:
+        """The person cancels their own registration (found by code within their conversation)."""
+        mine = (
+            Participant.event_id == command.event_id,
+            Participant.code == command.code,
+            Participant.conversation_key == command.conversation_key,  # only your own
+        )
+        return await self.cancel_where(mine, events.PARTICIPANT)
+
+    async def cancel_where(
+        self, conditions: tuple[ColumnElement[bool], ...], cancelled_by: str
+    ) -> CancelReply:
         async with self._sessions() as db, db.begin():
-            found = await db.scalar(
-                select(Participant)
-                .where(
-                    Participant.event_id == command.event_id,
-                    Participant.code == command.code,
-                    Participant.conversation_key == command.conversation_key,  # only your own
-                )
-                .with_for_update()
-            )
+            found = await self._locked(db, conditions)
             if found is None:
                 return CancelReply(outcome=CancelOutcome.NOT_FOUND)
             if found.status not in ACTIVE:
                 return CancelReply(outcome=CancelOutcome.ALREADY_CANCELLED, code=found.code)
+            held_a_place = found.status == RegistrationStatus.CONFIRMED.value
             found.status = RegistrationStatus.CANCELLED.value
             found.cancelled_at = datetime.now(UTC)
-        log.info("registration.cancelled", code=command.code)
-        return CancelReply(outcome=CancelOutcome.CANCELLED, code=command.code)
+            stage(db, events.cancelled(found, cancelled_by))
+            if held_a_place:
+                await self._promote(db, found.event_id)
+        self._on_events()
+        log.info("registration.cancelled", code=found.code, by=cancelled_by)
+        return CancelReply(outcome=CancelOutcome.CANCELLED, code=found.code)
+
+    async def update_contact(self, command: UpdateContact) -> UpdateReply:
+        """Change e-mail and/or phone of the person's own active registration."""
+        mine = (
+            Participant.event_id == command.event_id,
+            Participant.code == command.code,
+            Participant.conversation_key == command.conversation_key,
+            Participant.status.in_(ACTIVE),
+        )
+        try:
+            async with self._sessions() as db, db.begin():
+                found = await self._locked(db, mine, capacity_lock=False)
+                if found is None:
+                    return UpdateReply(outcome=UpdateOutcome.NOT_FOUND)
+                changed = []
+                if command.email is not None and command.email.lower() != found.email:
+                    found.email = command.email.lower()
+                    changed.append("email")
+                if command.phone is not None and command.phone != found.phone_e164:
+                    found.phone_e164 = command.phone
+                    changed.append("phone")
+                if not changed:
+                    return UpdateReply(outcome=UpdateOutcome.UNCHANGED, code=found.code)
+                await db.flush()  # an e-mail someone else holds fails here
+                stage(db, events.updated(found, changed))
+        except IntegrityError:
+            return UpdateReply(outcome=UpdateOutcome.EMAIL_TAKEN, code=command.code)
+        self._on_events()
+        log.info("registration.updated", code=command.code, changed=changed)
+        return UpdateReply(outcome=UpdateOutcome.UPDATED, code=command.code, changed=changed)
+
+    async def erase(self, code: str) -> Participant | None:
+        """LGPD erasure: anonymise the person (the aggregate stays), scrub the stored copies of their
+        events, free a place if they held one. None when there is no such (unerased) registration."""
+        async with self._sessions() as db, db.begin():
+            found = await self._locked(db, (Participant.code == code,))
+            if found is None or found.status == RegistrationStatus.ERASED.value:
+                return None
+            held_a_place = found.status == RegistrationStatus.CONFIRMED.value
+            now = datetime.now(UTC)
+            found.full_name = ERASED_NAME
+            found.email = f"erased-{found.id}@invalid"
+            found.cpf_hmac = bytes(32)  # uniqueness holds among active registrations only
+            found.cpf_ciphertext = b""
+            found.cpf_key_id = "erased"
+            found.phone_e164 = None
+            found.city = ""
+            found.city_ibge_code = None
+            found.conversation_key = f"erased:{found.id}"
+            found.business_id = found.reply_kind = found.reply_id = None
+            found.submission_id = None
+            found.status = RegistrationStatus.ERASED.value
+            found.erased_at = now
+            found.updated_at = now  # set here: the answer shows it after the session closes
+            found.cancelled_at = found.cancelled_at or now
+            await db.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.payload["registration_id"].astext == str(found.id),
+                    OutboxMessage.published_at.is_not(None),  # unpublished ones must stay valid to publish
+                )
+                .values(payload=OutboxMessage.payload.op("-")(_PERSONAL_FIELDS))
+            )
+            stage(db, events.erased(found))
+            if held_a_place:
+                await self._promote(db, found.event_id)
+        self._on_events()
+        log.info("registration.erased", registration_id=str(found.id))
+        return found
+
+    async def promote_waiting(self) -> int:
+        """Offer free places to waitlists (after a capacity change: run at start). How many promoted."""
+        if not self._capacity.limited:
+            return 0
+        async with self._sessions() as db:
+            event_ids = (
+                await db.scalars(
+                    select(Participant.event_id)
+                    .where(Participant.status == RegistrationStatus.WAITLISTED.value)
+                    .distinct()
+                )
+            ).all()
+        promoted = 0
+        for event_id in event_ids:
+            async with self._sessions() as db, db.begin():
+                await self._lock_capacity(db, event_id)
+                promoted += await self._promote(db, event_id)
+        if promoted:
+            self._on_events()
+        return promoted
+
+    async def _locked(
+        self, db: AsyncSession, conditions: tuple[ColumnElement[bool], ...], *, capacity_lock: bool = True
+    ) -> Participant | None:
+        """The row, locked for update; with the capacity lock of its event taken first (lock order:
+        capacity, then row, as in submit, so the two never deadlock)."""
+        if capacity_lock and self._capacity.limited:
+            event_id = await db.scalar(select(Participant.event_id).where(*conditions))
+            if event_id is None:
+                return None
+            await self._lock_capacity(db, event_id)
+        return await db.scalar(select(Participant).where(*conditions).with_for_update())
+
+    @staticmethod
+    async def _lock_capacity(db: AsyncSession, event_id: str) -> None:
+        await db.execute(
+            select(func.pg_advisory_xact_lock(func.hashtext(f"registration.capacity:{event_id}")))
+        )
+
+    @staticmethod
+    async def _confirmed(db: AsyncSession, event_id: str) -> dict[str, int]:
+        rows = await db.execute(
+            select(Participant.profile, func.count())
+            .where(Participant.event_id == event_id, Participant.status == RegistrationStatus.CONFIRMED.value)
+            .group_by(Participant.profile)
+        )
+        return dict(rows.all())
+
+    async def _promote(self, db: AsyncSession, event_id: str) -> int:
+        """Give free places to the waitlist, in order (the capacity lock is held)."""
+        if not self._capacity.limited:
+            return 0
+        waiting = (
+            await db.scalars(
+                select(Participant)
+                .where(
+                    Participant.event_id == event_id,
+                    Participant.status == RegistrationStatus.WAITLISTED.value,
+                )
+                .order_by(Participant.waitlist_position)
+                .with_for_update()
+            )
+        ).all()
+        chosen = self._capacity.promotions(
+            await self._confirmed(db, event_id), ((p, p.profile) for p in waiting)
+        )
+        now = datetime.now(UTC)
+        for participant in chosen:
+            participant.status = RegistrationStatus.CONFIRMED.value
+            participant.promoted_at = now
+            stage(db, events.promoted(participant))
+            log.info("registration.promoted", code=participant.code)
+        return len(chosen)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi import FastAPI
@@ -18,7 +19,7 @@ from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
 from common.contracts import Contract, HandoffRequested, HumanActivityDetected, MessageReceived, WebhookParked
-from common.messaging import CONVERSATION_INBOX, OPS_HANDOFFS, OPS_PARKED_WEBHOOKS, subscriber
+from common.messaging import CONVERSATION_INBOX, OPS_HANDOFFS, OPS_PARKED_WEBHOOKS, TOPOLOGY, subscriber
 from common.service import ServiceRuntime
 from common.sharding import Handler, ShardConsumers
 from conversation.app import create_app as conversation_app
@@ -89,12 +90,36 @@ def conversation_inbox_broker() -> RabbitBroker:
     return broker
 
 
+def waiting_queues_broker(documented: list[RabbitBroker]) -> RabbitBroker:
+    """Queues in the topology that no service consumes (yet): messages wait there for another
+    system (see services/registration/README.md, "Subscribing to registration events") or for the
+    service that will consume them. Documented so every published routing key shows its queue."""
+    broker = RabbitBroker(DOC_BROKER_URL, description="other systems (queues declared, consumed outside)")
+    consumed = {sub.queue.name for b in documented for sub in b.subscribers if hasattr(sub, "queue")}
+    for queue in TOPOLOGY:
+        if queue.name not in consumed:
+
+            async def waiting(event: Any) -> None:
+                pass
+
+            waiting.__doc__ = f"Waits here for its consumer: {queue.contract.__doc__}"
+            subscriber(broker, queue)(_typed(waiting, queue.contract))
+    return broker
+
+
+def _typed(handler: Any, contract: type[Contract]) -> Any:
+    """``handler`` with its message annotated as ``contract`` (what AsyncAPI documents)."""
+    handler.__annotations__ = {"event": contract, "return": None}
+    return handler
+
+
 def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
     brokers = [
         app.state.runtime.broker for app in apps.values() if isinstance(app.state.runtime, ServiceRuntime)
     ]
     brokers += [source for app in apps.values() for source in app.state.runtime.sources]
     brokers += [conversation_inbox_broker(), parking_lot_broker()]
+    brokers.append(waiting_queues_broker(brokers))
     spec = AsyncAPI(
         *brokers,
         title="congress-bot",

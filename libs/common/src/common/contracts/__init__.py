@@ -47,6 +47,9 @@ from common.contracts.registration import (
     SubmitOutcome,
     SubmitRegistration,
     SubmitReply,
+    UpdateContact,
+    UpdateOutcome,
+    UpdateReply,
 )
 
 __all__ = [
@@ -90,5 +93,8 @@ __all__ = [
     "SubmitRegistration",
     "SubmitReply",
     "TextContent",
+    "UpdateContact",
+    "UpdateOutcome",
+    "UpdateReply",
     "WebhookParked",
 ]

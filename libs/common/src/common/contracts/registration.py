@@ -129,6 +129,32 @@ class CancelReply(_Reply):
     code: str | None = None
 
 
+class UpdateContact(Contract):
+    """Change the contact data of the registration made through this conversation (the person
+    confirmed it). Fields left out stay as they are."""
+
+    ROUTING_KEY: ClassVar[str] = "registration.update_contact"
+
+    event_id: str = Field(min_length=1)
+    conversation_key: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+    phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{7,14}$", description="E.164.")
+
+
+class UpdateOutcome(StrEnum):
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    EMAIL_TAKEN = "email_taken"
+    NOT_FOUND = "not_found"
+
+
+class UpdateReply(_Reply):
+    outcome: UpdateOutcome
+    code: str | None = None
+    changed: list[str] = Field(default_factory=list)
+
+
 class RegistrationEvent(Contract):
     """What every ``registration.*`` event carries. Never a full CPF; ``message_id`` is the
     subscriber's dedupe key; ``event_id`` is the congress (the event people register for)."""

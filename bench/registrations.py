@@ -1,0 +1,178 @@
+"""Registration benchmark (not ``registration.py``, which would shadow the package). Measures
+completed registrations per second through the broker and the database, and the time to export
+100,000 participants.
+
+Starts the registration service as a process against the machine's RabbitMQ and PostgreSQL (a
+throwaway vhost and database), then
+  1. publishes N ``registration.submit`` requests (C in flight, like N chats confirming their form)
+     and counts, from the first publish: the replies (the participant committed with its outbox row)
+     and the ``registration.completed`` events (the outbox relay published them with confirms);
+  2. loads P participants straight into the database (CPFs encrypted as the service does) and
+     times the streamed CSV and XLSX exports over HTTP.
+Prints the figures; asserts nothing. Usage: python bench/registrations.py [--submits N]
+[--concurrency C] [--participants P]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+
+import aio_pika
+import aiohttp
+from sqlalchemy import insert
+
+from common.contracts import Provider, SubmitRegistration
+from common.messaging import EXCHANGE
+from devkit import infra
+from devkit.processes import Supervisor, service_spec
+from registration.admin.tokens import Scope, TokenStore
+from registration.config import RegistrationSettings
+from registration.db import create_engine, create_sessionmaker
+from registration.models import Participant
+
+EVENT = "bench-2027"
+
+
+def cpf(n: int) -> str:
+    """The n-th valid CPF (right check digits)."""
+    body = [int(d) for d in f"{100_000_000 + n:09d}"]
+    for length in (9, 10):
+        total = sum(d * w for d, w in zip(body, range(length + 1, 1, -1), strict=True))
+        body.append((total * 10 % 11) % 10)
+    return "".join(map(str, body))
+
+
+def submit(n: int) -> SubmitRegistration:
+    return SubmitRegistration(
+        event_id=EVENT, provider=Provider.META, conversation_key=f"meta:bench:{n}",
+        full_name=f"Participante {n} de Souza", email=f"p{n}@example.com", cpf=cpf(n),
+        phone="+5564999990000", city="Rio Verde", uf="GO", profile="produtor",
+        consent_version="2027-01", consented_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
+async def measure_submits(amqp_url: str, submits: int, concurrency: int, offset: int) -> None:
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(EXCHANGE.name)
+        replies = await channel.declare_queue(exclusive=True)
+        events = await channel.declare_queue(exclusive=True)
+        await events.bind(exchange, routing_key="registration.completed")
+        done = {"replies": 0, "events": 0}
+        finished = {name: asyncio.Event() for name in done}
+        stamps: dict[str, float] = {}
+        in_flight = asyncio.Semaphore(concurrency)
+
+        def counter(name: str):  # type: ignore[no-untyped-def]
+            async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+                await message.ack()
+                if name == "replies":
+                    in_flight.release()
+                done[name] += 1
+                if done[name] == submits:
+                    stamps[name] = time.perf_counter()
+                    finished[name].set()
+
+            return on_message
+
+        await replies.consume(counter("replies"))
+        await events.consume(counter("events"))
+        started = time.perf_counter()
+        for n in range(offset, offset + submits):
+            await in_flight.acquire()
+            command = submit(n)
+            await exchange.publish(
+                aio_pika.Message(
+                    command.model_dump_json().encode(), content_type="application/json",
+                    message_id=str(command.message_id), reply_to=replies.name,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT, type=command.message_type(),
+                ),
+                routing_key=SubmitRegistration.ROUTING_KEY,
+            )  # fmt: skip
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in finished.values())), timeout=600)
+    for name in ("replies", "events"):
+        elapsed = stamps[name] - started
+        rate = submits / elapsed
+        print(f"  {submits} submits, {concurrency} in flight: {name:8} {rate:7.0f}/s ({elapsed:.2f} s)")
+
+
+async def load_participants(db_url: str, count: int) -> None:
+    vault = RegistrationSettings(_env_file=None).cpf_vault()
+    engine = create_engine(db_url)
+    try:
+        now = datetime.now(UTC)
+        for start in range(0, count, 5000):
+            rows = []
+            for n in range(start + 1_000_000, min(start + 5000, count) + 1_000_000):
+                sealed = vault.seal(cpf(n))
+                rows.append({
+                    "id": uuid.uuid4(), "code": f"BEN-{n}", "event_id": EVENT,
+                    "full_name": f"Participante {n} de Souza", "email": f"x{n}@example.com",
+                    "cpf_hmac": vault.fingerprint(cpf(n)), "cpf_ciphertext": sealed.ciphertext,
+                    "cpf_key_id": sealed.key_id, "phone_e164": "+5564999990000", "city": "Rio Verde",
+                    "uf": "GO", "profile": "produtor", "consent_version": "2027-01", "consented_at": now,
+                    "provider": "meta", "conversation_key": f"meta:load:{n}", "status": "confirmed",
+                })  # fmt: skip
+            async with engine.begin() as conn:
+                await conn.execute(insert(Participant), rows)
+    finally:
+        await engine.dispose()
+
+
+async def measure_exports(base_url: str, db_url: str) -> None:
+    engine = create_engine(db_url)
+    token = await TokenStore(create_sessionmaker(engine)).create(
+        f"bench-{uuid.uuid4().hex[:6]}", [Scope.EXPORT]
+    )
+    await engine.dispose()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=900)) as http:
+        for kind in ("csv", "xlsx"):
+            started = time.perf_counter()
+            first_byte = None
+            size = 0
+            async with http.get(f"{base_url}/admin/exports/participants.{kind}", headers=headers) as answer:
+                answer.raise_for_status()
+                async for chunk in answer.content.iter_chunked(1 << 16):
+                    first_byte = first_byte or time.perf_counter() - started
+                    size += len(chunk)
+            elapsed = time.perf_counter() - started
+            print(f"  export {kind:4}: {elapsed:6.2f} s, first byte after {first_byte or 0:.2f} s, "
+                  f"{size / 1e6:.1f} MB")  # fmt: skip
+
+
+async def main(submits: int, concurrency: int, participants: int) -> None:
+    with (
+        infra.rabbitmq_vhost("congress-bench") as amqp_url,
+        infra.migrated_database("congress_bench") as db_url,
+    ):
+        port = infra.free_port()
+        env = {"AMQP_URL": amqp_url, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", "BROKER_PREFETCH": "64"}
+        supervisor = Supervisor()
+        await supervisor.start([service_spec("registration", port, env)])
+        try:
+            await supervisor.wait_ready(timeout=60)
+            print("registration: submit → reply (committed) and → registration.completed (published)")
+            await measure_submits(amqp_url, 200, 32, 0)  # warm-up
+            await measure_submits(amqp_url, submits, concurrency, 1000)
+            print(f"exports of {participants:,} participants (+ {submits + 200} from above)")
+            started = time.perf_counter()
+            await load_participants(db_url, participants)
+            print(f"  (loaded in {time.perf_counter() - started:.1f} s)")
+            await measure_exports(f"http://127.0.0.1:{port}", db_url)
+        finally:
+            await supervisor.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--submits", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--participants", type=int, default=100_000)
+    args = parser.parse_args()
+    asyncio.run(main(args.submits, args.concurrency, args.participants))

@@ -1,0 +1,1 @@
+"""The organisers' HTTP API: participants, exports, statistics, cancellations and LGPD requests."""

@@ -1,0 +1,120 @@
+"""Transactional outbox: events are rows written in the transaction of the change they report, and
+a relay publishes them afterwards. So an event is never lost (the row survives any crash) and never
+sent for a change that rolled back (the row rolled back with it).
+
+Delivery is at least once, in order except around a failed publish (retried on the next round).
+The relay locks a batch ``FOR UPDATE SKIP LOCKED`` (replicas never
+publish one row concurrently), publishes each row with a publisher confirm (persistent, mandatory)
+and marks it published in the same transaction. A crash after the confirm but before that commit
+publishes the row again after restart, with the same ``message_id``: subscribers dedupe on it.
+Rows are kept after publication (the admin funnel counts them; erasure scrubs their personal data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common.contracts import Contract
+from common.logging import get_logger
+from common.messaging import ConfirmedPublisher
+from registration.models import OutboxMessage
+
+log = get_logger(__name__)
+
+
+def stage(db: AsyncSession, event: Contract) -> None:
+    """Write ``event`` in ``db``'s transaction; it is published once that transaction commits."""
+    db.add(
+        OutboxMessage(
+            id=event.message_id, routing_key=event.ROUTING_KEY, payload=event.model_dump(mode="json")
+        )
+    )
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows, oldest first; woken after each commit, else polls."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        publisher: ConfirmedPublisher,
+        contracts: Mapping[str, type[Contract]],
+        *,
+        batch_size: int = 100,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._sessions = sessions
+        self._publisher = publisher
+        self._contracts = contracts
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """A transaction with events just committed (in this process): publish without waiting."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop between batches; rows not yet published wait for the next start (or a replica)."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; the number of rows published."""
+        async with self._sessions() as db, db.begin():
+            rows = (
+                await db.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.published_at.is_(None))
+                    .order_by(OutboxMessage.created_at)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            # Sent back to back on one channel (RabbitMQ keeps their order), confirms awaited
+            # together: one round trip per batch instead of one per event.
+            outcomes = await asyncio.gather(
+                *(
+                    self._publisher.publish(self._contracts[r.routing_key].model_validate(r.payload))
+                    for r in rows
+                ),
+                return_exceptions=True,
+            )
+            now = datetime.now(UTC)
+            published = 0
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if isinstance(outcome, BaseException):  # retried next round, possibly after later ones
+                    row.attempts += 1
+                    log.error("outbox.publish_failed", message_id=str(row.id), attempts=row.attempts,
+                              error=repr(outcome))  # fmt: skip
+                else:
+                    row.published_at = now
+                    published += 1
+        return published
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                published = await self.publish_pending()
+            except Exception:  # the database is away: try again at the next poll
+                log.exception("outbox.relay_failed")
+                published = 0
+            if published == self._batch_size:
+                continue  # more are waiting
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+            self._wake.clear()

@@ -1,0 +1,19 @@
+"""Every migration upgrades and downgrades cleanly: head → base → head on a fresh database."""
+
+import pytest
+from alembic import command
+
+from devkit import infra
+from registration.migrate import alembic_config
+
+pytestmark = pytest.mark.integration
+
+
+def test_upgrade_downgrade_upgrade_on_a_fresh_database():
+    with infra.migrated_database("congress_migrations") as url:  # upgraded to head by the CLI
+        config = alembic_config(url)
+        command.downgrade(config, "base")
+        command.upgrade(config, "head")
+        command.downgrade(config, "0002")
+        command.upgrade(config, "head")
+        command.check(config)  # the models and the migrated schema agree

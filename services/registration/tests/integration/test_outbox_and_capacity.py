@@ -1,0 +1,212 @@
+"""Events through the outbox, capacity and the waitlist, contact updates and erasure, against the
+real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import aio_pika
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import select
+
+from common.contracts import (
+    CancelOutcome,
+    CancelRegistration,
+    RegistrationStatus,
+    SubmitOutcome,
+    UpdateContact,
+    UpdateOutcome,
+)
+from common.messaging import EXCHANGE
+from registration.app import create_app
+from registration.capacity import Capacity
+from registration.config import RegistrationSettings
+from registration.db import create_engine, create_sessionmaker
+from registration.models import OutboxMessage, Participant
+from registration.service import Registrations
+
+from .conftest import a_submit
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def sessions(database_url):
+    engine = create_engine(database_url, pool_size=20)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+def registrations_with(sessions, capacity: Capacity | None = None) -> Registrations:
+    return Registrations(sessions, RegistrationSettings().cpf_vault(), "AGR", capacity)
+
+
+def new_event() -> str:
+    return f"evt-{uuid.uuid4().hex[:8]}"
+
+
+async def outbox_of(sessions, event_id: str) -> list[OutboxMessage]:
+    async with sessions() as db:
+        rows = await db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.payload["event_id"].astext == event_id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.routing_key)
+        )
+        return list(rows.all())
+
+
+async def participants_of(sessions, event_id: str) -> list[Participant]:
+    async with sessions() as db:
+        rows = await db.scalars(
+            select(Participant).where(Participant.event_id == event_id).order_by(Participant.created_at)
+        )
+        return list(rows.all())
+
+
+async def test_a_submit_writes_its_event_in_the_same_transaction_and_a_conflict_writes_none(sessions):
+    event = new_event()
+    registrations = registrations_with(sessions)
+    created = await registrations.submit(a_submit(event, 1))
+    conflict = await registrations.submit(
+        a_submit(event, 1).model_copy(update={"message_id": uuid.uuid4(), "conversation_key": "x"})
+    )
+    assert conflict.outcome is SubmitOutcome.CPF_TAKEN
+    [row] = await outbox_of(sessions, event)
+    assert row.routing_key == "registration.completed" and row.published_at is None
+    assert row.payload["code"] == created.code and row.payload["cpf_masked"].startswith("***.")
+    assert a_submit(event, 1).cpf not in str(row.payload)  # never the full CPF
+    assert row.payload["reply_to"] == {"kind": "wa_id", "id": "5564999000001"}
+
+
+async def test_capacity_under_concurrency_confirms_exactly_k_and_waitlists_the_rest_in_order(sessions):
+    event = new_event()
+    registrations = registrations_with(sessions, Capacity(total=10))
+    replies = await asyncio.gather(*(registrations.submit(a_submit(event, n)) for n in range(40)))
+    statuses = [r.status for r in replies]
+    assert statuses.count(RegistrationStatus.CONFIRMED) == 10
+    assert statuses.count(RegistrationStatus.WAITLISTED) == 30
+    rows = await participants_of(sessions, event)
+    waiting = sorted((p for p in rows if p.status == "waitlisted"), key=lambda p: p.waitlist_position)
+    assert len({p.waitlist_position for p in waiting}) == 30
+
+    confirmed = next(p for p in rows if p.status == "confirmed")
+    cancel = CancelRegistration(
+        event_id=event, conversation_key=confirmed.conversation_key, code=confirmed.code
+    )
+    assert (await registrations.cancel(cancel)).outcome is CancelOutcome.CANCELLED
+    first = waiting[0]
+    after = {p.code: p for p in await participants_of(sessions, event)}
+    assert after[first.code].status == "confirmed" and after[first.code].promoted_at is not None
+    assert all(after[p.code].status == "waitlisted" for p in waiting[1:])
+    keys = [(r.routing_key, r.payload["code"]) for r in await outbox_of(sessions, event)]
+    assert ("registration.cancelled", confirmed.code) in keys
+    assert ("registration.promoted", first.code) in keys
+    assert sum(1 for k, _ in keys if k == "registration.completed") == 40
+
+
+async def test_a_full_profile_waitlists_only_that_profile(sessions):
+    event = new_event()
+    registrations = registrations_with(sessions, Capacity(per_profile={"estudante": 2}))
+    replies = [await registrations.submit(a_submit(event, n, "estudante")) for n in range(3)]
+    other = await registrations.submit(a_submit(event, 9, "produtor"))
+    assert [r.status for r in replies] == ["confirmed", "confirmed", "waitlisted"]
+    assert other.status is RegistrationStatus.CONFIRMED
+
+
+async def test_update_contact_changes_email_and_emits_updated(sessions):
+    event = new_event()
+    registrations = registrations_with(sessions)
+    command = a_submit(event, 1)
+    code = (await registrations.submit(command)).code
+    taken = (await registrations.submit(a_submit(event, 2))).code
+    assert taken
+    theirs = next(p for p in await participants_of(sessions, event) if p.code == taken).email
+
+    def update(**fields):
+        return UpdateContact(event_id=event, conversation_key=command.conversation_key, code=code, **fields)
+
+    changed = await registrations.update_contact(update(email="NOVO@example.com", phone="+5511988887777"))
+    assert changed.outcome is UpdateOutcome.UPDATED and changed.changed == ["email", "phone"]
+    assert (
+        await registrations.update_contact(update(email="novo@example.com"))
+    ).outcome is UpdateOutcome.UNCHANGED
+    assert (await registrations.update_contact(update(email=theirs))).outcome is UpdateOutcome.EMAIL_TAKEN
+    stranger = UpdateContact(event_id=event, conversation_key="other", code=code, email="a@b.co")
+    assert (await registrations.update_contact(stranger)).outcome is UpdateOutcome.NOT_FOUND
+    updated = [r for r in await outbox_of(sessions, event) if r.routing_key == "registration.updated"]
+    assert len(updated) == 1 and updated[0].payload["email"] == "novo@example.com"
+
+
+async def test_erasure_anonymises_keeps_the_aggregate_promotes_and_scrubs_published_events(sessions):
+    event = new_event()
+    registrations = registrations_with(sessions, Capacity(total=1))
+    first = await registrations.submit(a_submit(event, 1))
+    second = await registrations.submit(a_submit(event, 2))
+    assert second.status is RegistrationStatus.WAITLISTED
+    async with sessions() as db, db.begin():  # as if the relay had published everything so far
+        for row in await db.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))):
+            row.published_at = row.created_at
+
+    erased = await registrations.erase(first.code)
+    assert erased is not None and await registrations.erase(first.code) is None
+    rows = {p.code: p for p in await participants_of(sessions, event)}
+    gone = rows[first.code]
+    assert (gone.status, gone.full_name, gone.phone_e164, gone.cpf_ciphertext) == (
+        "erased",
+        "[apagado]",
+        None,
+        b"",
+    )
+    assert (gone.profile, gone.uf) == ("produtor", "GO")  # the aggregate stays
+    assert rows[second.code].status == "confirmed"
+    emitted = await outbox_of(sessions, event)
+    completed = next(
+        r for r in emitted if r.payload["code"] == first.code and r.routing_key == "registration.completed"
+    )
+    assert "full_name" not in completed.payload and "email" not in completed.payload
+    erased_event = next(r for r in emitted if r.routing_key == "registration.erased")
+    assert erased_event.payload["conversation_key"] is None
+    assert {r.routing_key for r in emitted} >= {"registration.erased", "registration.promoted"}
+
+
+async def test_a_change_committed_before_a_crash_is_published_once_after_restart(
+    amqp_url, database_url, sessions
+):
+    """The process commits a registration and dies before its relay publishes (here: the relay never
+    ran). The next start publishes the event, once; a further restart publishes nothing again."""
+    event = new_event()
+    created = await registrations_with(sessions).submit(a_submit(event, 1))
+    settings = RegistrationSettings(_env_file=None, amqp_url=amqp_url, database_url=database_url)
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        exchange = await channel.declare_exchange(EXCHANGE.name, type="topic", durable=True)
+        await queue.bind(exchange, routing_key="registration.*")
+        seen: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+        async def drain() -> None:
+            while (message := await queue.get(fail=False, no_ack=True)) is not None:
+                seen.append(message)
+
+        for _ in range(2):  # start, publish, stop; start again
+            async with LifespanManager(create_app(settings)):
+                for _ in range(50):
+                    await drain()
+                    if any(m.headers is not None and _code(m) == created.code for m in seen):
+                        break
+                    await asyncio.sleep(0.1)
+        await drain()
+    mine = [m for m in seen if _code(m) == created.code]
+    assert len(mine) == 1
+    [row] = await outbox_of(sessions, event)
+    assert mine[0].message_id == str(row.id) and mine[0].type == "registration.completed.v1"
+    assert row.published_at is not None
+
+
+def _code(message: aio_pika.abc.AbstractIncomingMessage) -> str | None:
+    import json
+
+    return json.loads(message.body).get("code")
