@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation bench-registration compose-check clean
+.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation bench-registration scale-demo compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench: install ## end-to-end throughput and latency of the pipeline (prints figu
 
 bench-ingress: install ## ingress alone beside a bare signature-check-and-publish endpoint (prints figures)
 	$(RUN) python bench/ingress.py
+
+scale-demo: install rabbitmq-plugins ## 2 ingress, 3 conversation, 2 notifier replicas; one of each replaced under load
+	$(RUN) pytest tests/e2e/test_scale_demo.py -s -q
 
 bench-conversation: install ## conversation alone, offline engine, full pt-BR registration script (prints figures)
 	$(RUN) python bench/conversation.py

@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the service (default)")
     sub.add_parser("migrate", help="create the database if missing and apply every migration")
+    wait = sub.add_parser("wait-migrated", help="wait until the schema is at this release's head")
+    wait.add_argument("--timeout", type=float, default=600, help="seconds; exit 1 when they run out")
     revision = sub.add_parser("revision", help="autogenerate a migration from the models")
     revision.add_argument("-m", "--message", required=True)
     token = sub.add_parser("token", help="admin API tokens").add_subparsers(dest="action", required=True)
@@ -31,6 +33,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = RegistrationSettings()
     if args.command == "migrate":
         migrate.upgrade(settings.database_url)
+    elif args.command == "wait-migrated":
+        if not migrate.wait_migrated(settings.database_url, args.timeout):
+            raise SystemExit(f"the schema is not at this release's head after {args.timeout:.0f} s")
     elif args.command == "revision":
         migrate.make_revision(settings.database_url, args.message)
     elif args.command == "token":

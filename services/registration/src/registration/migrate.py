@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from registration.db import ensure_database
 
@@ -29,3 +34,27 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def make_revision(database_url: str, message: str) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+async def current_revision(database_url: str) -> str | None:
+    """The schema's Alembic revision, or None while the database or its version table is missing."""
+    engine = create_async_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            return None if revision is None else str(revision)
+    except (OperationalError, DBAPIError, OSError):
+        return None
+    finally:
+        await engine.dispose()
+
+
+def wait_migrated(database_url: str, timeout_s: float) -> bool:
+    """Wait until the migration job has brought the schema to this release's head (a pod's init step)."""
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if asyncio.run(current_revision(database_url)) == head:
+            return True
+        time.sleep(2)
+    return False

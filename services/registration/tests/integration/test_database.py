@@ -41,3 +41,10 @@ async def test_service_is_ready_with_broker_and_database(amqp_url, database_url)
             body = (await client.get("/readyz")).json()
     assert body["status"] == "ready"
     assert set(body["checks"]) == {"broker", "database"}
+
+
+def test_wait_migrated_knows_when_the_schema_is_at_head(database_url):
+    from registration.migrate import wait_migrated
+
+    assert wait_migrated(database_url, timeout_s=5)
+    assert not wait_migrated(database_url.rsplit("/", 1)[0] + "/no_such_database", timeout_s=0.5)

@@ -77,10 +77,10 @@ class Supervisor:
             if self._echo is not None:
                 self._echo(prefix + line)
 
-    async def wait_ready(self, timeout: float) -> None:
-        """Poll every readiness URL; raise if a child exits or time runs out."""
+    async def wait_ready(self, timeout: float, names: Sequence[str] | None = None) -> None:
+        """Poll the readiness URLs (of ``names``, or all); raise if a child exits or time runs out."""
         deadline = time.monotonic() + timeout
-        pending = [c for c in self.children if c.spec.ready_url]
+        pending = [c for c in self.children if c.spec.ready_url and (names is None or c.spec.name in names)]
         while pending:
             for child in list(pending):
                 if child.process.returncode is not None:
@@ -116,6 +116,16 @@ class Supervisor:
             if child.pump is not None:
                 await child.pump
         return codes
+
+    async def terminate(self, name: str, sig: signal.Signals = signal.SIGTERM) -> int:
+        """Signal one child (SIGTERM: graceful; SIGKILL: a crash) and wait for it to exit."""
+        child = next(c for c in self.children if c.spec.name == name)
+        child.process.send_signal(sig)
+        try:
+            return await asyncio.wait_for(child.process.wait(), self._stop_timeout)
+        except TimeoutError:
+            child.process.kill()
+            return await child.process.wait()
 
     def logs(self, name: str) -> list[str]:
         return next(c.lines for c in self.children if c.spec.name == name)
