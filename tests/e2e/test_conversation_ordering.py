@@ -75,7 +75,15 @@ async def test_replicas_share_the_shards_and_keep_each_users_order(replicas, amq
         replies: dict[str, list[str]] = defaultdict(list)
         for command in await sends.wait_for(total, timeout=240):
             replies[command["conversation_key"]].append(command["in_reply_to"])
+    for _ in range(50):  # the log line comes right after the reply is published
+        if sum(handled(replicas).values()) >= USERS * MESSAGES:
+            break
+        await asyncio.sleep(0.1)
     check(replies, sent, replicas)
+
+
+def handled(replicas: Supervisor) -> dict[str, int]:
+    return {c.spec.name: sum('"message.handled"' in line for line in c.lines) for c in replicas.children}
 
 
 async def publish_all(amqp_url: str, sent: dict[str, list[str]]) -> None:
@@ -116,10 +124,7 @@ def check(replies: dict[str, list[str]], sent: dict[str, list[str]], replicas: S
     out_of_order = [key for key in sent if replies[key] != sent[key]]
     example = out_of_order[0] if out_of_order else ""
     assert not out_of_order, f"{len(out_of_order)} out of order, e.g. {replies[example]} for {sent[example]}"
-    handled = {
-        child.spec.name: sum('"message.handled"' in line for line in child.lines)
-        for child in replicas.children
-    }
-    print(f"messages handled per replica: {handled}")
-    assert sum(handled.values()) == total
-    assert sum(1 for count in handled.values() if count > 0) == REPLICAS  # all three did work
+    counts = handled(replicas)
+    print(f"messages handled per replica: {counts}")
+    assert sum(counts.values()) == total
+    assert sum(1 for count in counts.values() if count > 0) == REPLICAS  # all three did work
