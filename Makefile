@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress compose-check clean
+.PHONY: help install run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-notifier compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,8 +19,9 @@ $(CURDIR)/.tools/bin/uv:
 install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## install every package and dev tool from uv.lock
 	$(UV) sync --frozen --all-packages
 
-migrate: install ## create the database if missing and apply migrations
+migrate: install ## create the databases if missing and apply migrations (registration, notifier)
 	$(RUN) congress-registration migrate
+	$(RUN) congress-notifier migrate
 
 run: migrate ## run all four services (and a Graph API stand-in) until Ctrl-C
 	$(RUN) congress-dev run
@@ -57,6 +58,9 @@ bench: install ## end-to-end throughput and latency of the pipeline (prints figu
 
 bench-ingress: install ## ingress alone beside a bare signature-check-and-publish endpoint (prints figures)
 	$(RUN) python bench/ingress.py
+
+bench-notifier: install ## notifier alone: sends/s to the Graph API stand-in with the delivery log written
+	$(RUN) python bench/notifier.py
 
 compose-check: ## validate docker-compose.yml (needs docker-compose)
 	docker-compose config -q

@@ -1,8 +1,8 @@
 """Three conversation replicas share the work and still answer every user in order.
 
 200 users × 20 messages are published on the real broker, round-robin across users (as bursts
-arrive in production); the replies are read from the notifier's queue (the notifier is not
-running, so the queue keeps the publish order). Every user's replies must follow their messages.
+arrive in production); the replies are read from the notifier's inbox shards (the notifier is not
+running, so each shard keeps the publish order of its conversations). Every user's replies must follow their messages.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import aio_pika
 import pytest
 
-from common.messaging import EXCHANGE, NOTIFIER_WHATSAPP_SENDS, declare_topology, publish_headers
+from common.messaging import EXCHANGE, NOTIFIER_INBOX, declare_topology, publish_headers
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import factories, infra
@@ -97,18 +97,24 @@ async def test_replicas_share_the_shards_and_keep_each_users_order(replicas, amq
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.get_queue(NOTIFIER_WHATSAPP_SENDS.name, ensure=False)
+        await channel.set_qos(prefetch_count=1000)
+        done = asyncio.Event()
         received = 0
-        async with asyncio.timeout(240):
-            while received < total:
-                message = await queue.get(fail=False)
-                if message is None:
-                    await asyncio.sleep(0.05)
-                    continue
-                await message.ack()
-                command = json.loads(message.body)
-                replies[command["conversation_key"]].append(command["in_reply_to"])
-                received += 1
+
+        async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            nonlocal received
+            await message.ack()
+            command = json.loads(message.body)
+            replies[command["conversation_key"]].append(command["in_reply_to"])
+            received += 1
+            if received >= total:
+                done.set()
+
+        # Shards are single-active-consumer quorum queues (no basic.get): consume each, in order.
+        for n in range(NOTIFIER_INBOX.shards):
+            queue = await channel.get_queue(NOTIFIER_INBOX.shard_name(n), ensure=False)
+            await queue.consume(on_reply)
+        await asyncio.wait_for(done.wait(), 240)
     assert set(replies) == set(sent)
     out_of_order = [key for key in sent if replies[key] != sent[key]]
     example = out_of_order[0] if out_of_order else ""

@@ -43,6 +43,9 @@ from common.contracts import (
     HumanActivityDetected,
     MessageReceived,
     MessageStatusChanged,
+    RegistrationCancelled,
+    RegistrationCompleted,
+    RegistrationPromoted,
     SendWhatsAppMessage,
     SubmitRegistration,
     WebhookParked,
@@ -192,8 +195,14 @@ CONVERSATION_SHARDS = 16
 CONVERSATION_INBOX = ShardedInbox(
     "conversation", (MessageReceived, HumanActivityDetected), CONVERSATION_SHARDS
 )
-NOTIFIER_WHATSAPP_SENDS = ConsumerQueue("notifier", SendWhatsAppMessage)
+# Notifier: sends in order per conversation (an inbox like conversation's), receipts, and the
+# registration events it e-mails about. Its retry tiers live in notifier.retry_queues.
+NOTIFIER_SHARDS = 8
+NOTIFIER_INBOX = ShardedInbox("notifier", (SendWhatsAppMessage,), NOTIFIER_SHARDS)
 NOTIFIER_DELIVERY_STATUSES = ConsumerQueue("notifier", MessageStatusChanged)
+NOTIFIER_REGISTRATIONS_COMPLETED = ConsumerQueue("notifier", RegistrationCompleted)
+NOTIFIER_REGISTRATIONS_CANCELLED = ConsumerQueue("notifier", RegistrationCancelled)
+NOTIFIER_REGISTRATIONS_PROMOTED = ConsumerQueue("notifier", RegistrationPromoted)
 # Requests answered by the registration service (request/reply: the answer goes to reply_to).
 REGISTRATION_CHECKS = ConsumerQueue("registration", CheckIdentity)
 REGISTRATION_SUBMITS = ConsumerQueue("registration", SubmitRegistration)
@@ -203,10 +212,12 @@ REGISTRATION_CANCELS = ConsumerQueue("registration", CancelRegistration)
 OPS_PARKED_WEBHOOKS = ConsumerQueue("ops", WebhookParked)
 OPS_HANDOFFS = ConsumerQueue("ops", HandoffRequested)
 
-SHARDED: tuple[ShardedInbox, ...] = (CONVERSATION_INBOX,)
+SHARDED: tuple[ShardedInbox, ...] = (CONVERSATION_INBOX, NOTIFIER_INBOX)
 TOPOLOGY: tuple[ConsumerQueue, ...] = (
-    NOTIFIER_WHATSAPP_SENDS,
     NOTIFIER_DELIVERY_STATUSES,
+    NOTIFIER_REGISTRATIONS_COMPLETED,
+    NOTIFIER_REGISTRATIONS_CANCELLED,
+    NOTIFIER_REGISTRATIONS_PROMOTED,
     REGISTRATION_CHECKS,
     REGISTRATION_SUBMITS,
     REGISTRATION_FINDS,
@@ -225,6 +236,9 @@ CONTRACTS: tuple[type[Contract], ...] = (
     SubmitRegistration,
     FindRegistration,
     CancelRegistration,
+    RegistrationCompleted,
+    RegistrationCancelled,
+    RegistrationPromoted,
 )
 
 
@@ -263,8 +277,13 @@ def create_broker(
     )
 
 
-def publisher(broker: RabbitBroker, contract: type[Contract], *, timeout: float) -> RabbitPublisher:
-    """A persistent, mandatory, confirmed publisher of one contract (documented in AsyncAPI)."""
+def publisher(
+    broker: RabbitBroker, contract: type[Contract], *, timeout: float, title: str | None = None
+) -> RabbitPublisher:
+    """A persistent, mandatory, confirmed publisher of one contract (documented in AsyncAPI).
+
+    ``title`` names the AsyncAPI channel when a second service publishes the same contract.
+    """
     return broker.publisher(
         exchange=EXCHANGE,
         routing_key=contract.ROUTING_KEY,
@@ -273,7 +292,7 @@ def publisher(broker: RabbitBroker, contract: type[Contract], *, timeout: float)
         timeout=timeout,
         schema=contract,
         message_type=contract.message_type(),
-        title=f"{contract.ROUTING_KEY}:publish",
+        title=title or f"{contract.ROUTING_KEY}:publish",
         description=contract.__doc__,
     )
 

@@ -27,6 +27,7 @@ from common.contracts.notifier import (
     ListRow,
     ReplyButton,
     SendWhatsAppMessage,
+    TemplateContent,
     TextContent,
 )
 from common.contracts.registration import (
@@ -89,6 +90,7 @@ __all__ = [
     "SubmitOutcome",
     "SubmitRegistration",
     "SubmitReply",
+    "TemplateContent",
     "TextContent",
     "WebhookParked",
 ]
