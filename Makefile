@@ -60,7 +60,7 @@ bench-ingress: install ## ingress alone beside a bare signature-check-and-publis
 	$(RUN) python bench/ingress.py
 
 bench-notifier: install ## notifier alone: sends/s to the Graph API stand-in with the delivery log written
-	$(RUN) python bench/notifier.py
+	$(RUN) python bench/notifier_sends.py
 
 compose-check: ## validate docker-compose.yml (needs docker-compose)
 	docker-compose config -q

@@ -3,7 +3,7 @@
 Starts the notifier as a process against the machine's RabbitMQ, PostgreSQL and Redis (a throwaway
 vhost, delivery-log database and Redis db 14), publishes N send commands spread over C
 conversations, and measures until every one is at the stand-in *and* its log row says ``sent``.
-Prints the figures; asserts nothing. Usage: python bench/notifier.py [--messages N] [--conversations C]
+Prints the figures; asserts nothing. Usage: python bench/notifier_sends.py [--messages N] [--conversations C]
 """
 
 from __future__ import annotations
