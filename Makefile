@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation bench-registration scale-demo compose-check clean
+.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation bench-registration bench-notifier scale-demo compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,8 +24,9 @@ install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## in
 rabbitmq-plugins:
 	@command -v rabbitmq-plugins >/dev/null 2>&1 && rabbitmq-plugins -q enable rabbitmq_consistent_hash_exchange >/dev/null || true
 
-migrate: install ## create the database if missing and apply migrations
+migrate: install ## create the databases if missing and apply migrations (registration, notifier)
 	$(RUN) congress-registration migrate
+	$(RUN) congress-notifier migrate
 
 run: migrate rabbitmq-plugins ## run all four services (and a Graph API stand-in) until Ctrl-C
 	$(RUN) congress-dev run
@@ -71,6 +72,8 @@ bench-conversation: install ## conversation alone, offline engine, full pt-BR re
 
 bench-registration: install ## registrations/s through broker + database, export time of 100,000 participants
 	$(RUN) python bench/registrations.py
+bench-notifier: install ## notifier alone: sends/s to the Graph API stand-in with the delivery log written
+	$(RUN) python bench/notifier_sends.py
 
 compose-check: ## validate docker-compose.yml (needs docker-compose)
 	docker-compose config -q

@@ -39,11 +39,13 @@ async def run_bench(messages: int, concurrency: int, sequential: int) -> None:
     with (
         infra.rabbitmq_vhost("congress-bench") as amqp_url,
         infra.migrated_database("congress_bench") as db_url,
+        infra.migrated_database("congress_bench_notifier", service="notifier") as notifier_db_url,
     ):
         env = {
             "AMQP_URL": amqp_url,
             "REDIS_URL": infra.redis_database(14),
             "DATABASE_URL": db_url,
+            "NOTIFIER_DATABASE_URL": notifier_db_url,
             "META_APP_SECRET": SECRET,
             "META_GRAPH_URL": f"http://127.0.0.1:{graph_port}",
             "LOG_LEVEL": "WARNING",

@@ -15,14 +15,16 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest_asyncio.fixture(scope="module")
-async def llm_system(amqp_url, redis_url, database_url, graph_server, openai_server):
+async def llm_system(amqp_url, redis_url, database_url, notifier_database_url, graph_server, openai_server):
     env = {
         "OPENAI_API_KEY": openai_server.api_key,
         "OPENAI_BASE_URL": openai_server.base_url,
         "OPENAI_MAX_ATTEMPTS": "2",
         "OPENAI_BREAKER_THRESHOLD": "50",
     }
-    async with run_system(amqp_url, redis_url, database_url, graph_server, env) as system:
+    async with run_system(
+        amqp_url, redis_url, database_url, graph_server, env, notifier_database_url=notifier_database_url
+    ) as system:
         yield system
 
 

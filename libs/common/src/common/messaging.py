@@ -198,7 +198,10 @@ CONVERSATION_SHARDS = 16
 CONVERSATION_INBOX = ShardedInbox(
     "conversation", (MessageReceived, HumanActivityDetected), CONVERSATION_SHARDS
 )
-NOTIFIER_WHATSAPP_SENDS = ConsumerQueue("notifier", SendWhatsAppMessage)
+# Notifier: sends in order per conversation (an inbox like conversation's), receipts, and the
+# registration events it e-mails about. Its retry tiers live in notifier.retry_queues.
+NOTIFIER_SHARDS = 8
+NOTIFIER_INBOX = ShardedInbox("notifier", (SendWhatsAppMessage,), NOTIFIER_SHARDS)
 NOTIFIER_DELIVERY_STATUSES = ConsumerQueue("notifier", MessageStatusChanged)
 # Requests answered by the registration service (request/reply: the answer goes to reply_to).
 REGISTRATION_CHECKS = ConsumerQueue("registration", CheckIdentity)
@@ -218,9 +221,8 @@ INTEGRATIONS_REGISTRATIONS_ERASED = ConsumerQueue("integrations", RegistrationEr
 OPS_PARKED_WEBHOOKS = ConsumerQueue("ops", WebhookParked)
 OPS_HANDOFFS = ConsumerQueue("ops", HandoffRequested)
 
-SHARDED: tuple[ShardedInbox, ...] = (CONVERSATION_INBOX,)
+SHARDED: tuple[ShardedInbox, ...] = (CONVERSATION_INBOX, NOTIFIER_INBOX)
 TOPOLOGY: tuple[ConsumerQueue, ...] = (
-    NOTIFIER_WHATSAPP_SENDS,
     NOTIFIER_DELIVERY_STATUSES,
     REGISTRATION_CHECKS,
     REGISTRATION_SUBMITS,
@@ -290,8 +292,13 @@ def create_broker(
     )
 
 
-def publisher(broker: RabbitBroker, contract: type[Contract], *, timeout: float) -> RabbitPublisher:
-    """A persistent, mandatory, confirmed publisher of one contract (documented in AsyncAPI)."""
+def publisher(
+    broker: RabbitBroker, contract: type[Contract], *, timeout: float, title: str | None = None
+) -> RabbitPublisher:
+    """A persistent, mandatory, confirmed publisher of one contract (documented in AsyncAPI).
+
+    ``title`` names the AsyncAPI channel when a second service publishes the same contract.
+    """
     return broker.publisher(
         exchange=EXCHANGE,
         routing_key=contract.ROUTING_KEY,
@@ -300,7 +307,7 @@ def publisher(broker: RabbitBroker, contract: type[Contract], *, timeout: float)
         timeout=timeout,
         schema=contract,
         message_type=contract.message_type(),
-        title=f"{contract.ROUTING_KEY}:publish",
+        title=title or f"{contract.ROUTING_KEY}:publish",
         description=contract.__doc__,
     )
 

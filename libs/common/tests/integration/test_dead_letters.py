@@ -11,8 +11,8 @@ import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from common.contracts import SendWhatsAppMessage
-from common.messaging import EXCHANGE, NOTIFIER_WHATSAPP_SENDS, declare_topology, publisher, subscriber
+from common.contracts import MessageStatusChanged
+from common.messaging import EXCHANGE, NOTIFIER_DELIVERY_STATUSES, declare_topology, publisher, subscriber
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import factories, infra
@@ -30,8 +30,8 @@ def make_broker(url: str) -> RabbitBroker:
     return ServiceRuntime.build(ServiceSettings(amqp_url=url), name="test", version="0").broker
 
 
-def message() -> SendWhatsAppMessage:
-    return factories.send_whatsapp_message()
+def message() -> MessageStatusChanged:
+    return factories.message_status_changed()
 
 
 async def dead_letters(
@@ -40,7 +40,7 @@ async def dead_letters(
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.get_queue(NOTIFIER_WHATSAPP_SENDS.dead_letter_name, ensure=False)
+        queue = await channel.get_queue(NOTIFIER_DELIVERY_STATUSES.dead_letter_name, ensure=False)
         got: list[aio_pika.abc.AbstractIncomingMessage] = []
         async with asyncio.timeout(timeout):
             while len(got) < expected:
@@ -57,8 +57,8 @@ async def test_a_handler_that_raises_dead_letters_the_message(vhost_url):
     broker = make_broker(vhost_url)
     attempts = 0
 
-    @subscriber(broker, NOTIFIER_WHATSAPP_SENDS)
-    async def failing(msg: SendWhatsAppMessage) -> None:
+    @subscriber(broker, NOTIFIER_DELIVERY_STATUSES)
+    async def failing(msg: MessageStatusChanged) -> None:
         nonlocal attempts
         attempts += 1
         raise RuntimeError("handler bug")
@@ -68,22 +68,24 @@ async def test_a_handler_that_raises_dead_letters_the_message(vhost_url):
     await broker.start()
     try:
         sent = message()
-        await publisher(broker, SendWhatsAppMessage, timeout=5).publish(sent, message_id=str(sent.message_id))
+        await publisher(broker, MessageStatusChanged, timeout=5).publish(
+            sent, message_id=str(sent.message_id)
+        )
         [dead] = await dead_letters(vhost_url, 1)
     finally:
         await broker.stop()
     assert attempts == 1  # rejected, not requeued in a hot loop
     assert json.loads(dead.body)["message_id"] == str(sent.message_id)
     death = dead.headers["x-death"][0]
-    assert death["queue"] == NOTIFIER_WHATSAPP_SENDS.name
+    assert death["queue"] == NOTIFIER_DELIVERY_STATUSES.name
     assert death["reason"] == "rejected"
 
 
 async def test_a_message_that_is_not_the_contract_is_dead_lettered_not_dropped(vhost_url):
     broker = make_broker(vhost_url)
 
-    @subscriber(broker, NOTIFIER_WHATSAPP_SENDS)
-    async def handler(msg: SendWhatsAppMessage) -> None:
+    @subscriber(broker, NOTIFIER_DELIVERY_STATUSES)
+    async def handler(msg: MessageStatusChanged) -> None:
         raise AssertionError("never called with an invalid message")
 
     await broker.connect()
@@ -91,15 +93,15 @@ async def test_a_message_that_is_not_the_contract_is_dead_lettered_not_dropped(v
     await broker.start()
     try:
         await broker.publish(
-            b'{"not": "a SendWhatsAppMessage"}',
+            b'{"not": "a MessageStatusChanged"}',
             exchange=EXCHANGE,
-            routing_key=SendWhatsAppMessage.ROUTING_KEY,
+            routing_key=MessageStatusChanged.ROUTING_KEY,
             persist=True,
         )
         [dead] = await dead_letters(vhost_url, 1)
     finally:
         await broker.stop()
-    assert json.loads(dead.body) == {"not": "a SendWhatsAppMessage"}
+    assert json.loads(dead.body) == {"not": "a MessageStatusChanged"}
 
 
 async def test_published_before_any_consumer_ran_the_message_waits(vhost_url):
@@ -109,11 +111,11 @@ async def test_published_before_any_consumer_ran_the_message_waits(vhost_url):
     await declare_topology(broker)
     try:
         sent = message()
-        await publisher(broker, SendWhatsAppMessage, timeout=5).publish(sent)
+        await publisher(broker, MessageStatusChanged, timeout=5).publish(sent)
     finally:
         await broker.stop()
     connection = await aio_pika.connect(vhost_url)
     async with connection:
-        queue = await (await connection.channel()).get_queue(NOTIFIER_WHATSAPP_SENDS.name, ensure=False)
+        queue = await (await connection.channel()).get_queue(NOTIFIER_DELIVERY_STATUSES.name, ensure=False)
         kept = await queue.get(timeout=5)
         assert json.loads(kept.body)["message_id"] == str(sent.message_id)

@@ -11,7 +11,7 @@ from common.contracts import (
     MessageReceived,
     SendWhatsAppMessage,
 )
-from common.messaging import CONVERSATION_INBOX, publisher
+from common.messaging import CONVERSATION_INBOX, publish_headers, publisher
 from common.sharding import Handler, ShardConsumers
 from conversation.service import Conversation, handle_message, record_human_activity
 
@@ -42,7 +42,10 @@ class Outbound:
         self._handoffs = publisher(broker, HandoffRequested, timeout=publish_timeout_s)
 
     async def send(self, command: SendWhatsAppMessage) -> None:
-        await self._sends.publish(command, message_id=str(command.message_id))
+        # The partition key routes the command to the notifier inbox shard of its conversation.
+        await self._sends.publish(
+            command, message_id=str(command.message_id), headers=dict(publish_headers(command))
+        )
 
     async def handoff(self, event: HandoffRequested) -> None:
         await self._handoffs.publish(event, message_id=str(event.message_id))

@@ -2,40 +2,131 @@
 
 from __future__ import annotations
 
+import socket
+import uuid
+
 from fastapi import FastAPI
 
 from common.cache import attach_redis
-from common.idempotency import RedisClaims
+from common.contracts import Provider
+from common.logging import get_logger
+from common.messaging import NOTIFIER_INBOX
 from common.service import ServiceRuntime, create_service_app
+from common.sharding import ShardLeases
 from notifier import __version__
+from notifier.admin import deliveries_router
 from notifier.config import NotifierSettings
-from notifier.graph import GraphClient
-from notifier.handlers import register_handlers
+from notifier.db import create_engine, create_sessionmaker, database_check
+from notifier.delivery_log import DeliveryLog
+from notifier.email.event_facts import load_event_facts
+from notifier.email.mailer import LogMailer, Mailer, SmtpMailer
+from notifier.handlers import EMAIL_QUEUES, Limits, Notifier, inbox_consumers, register_handlers
+from notifier.metrics import NotifierMetrics
+from notifier.rate_limit import Limit, RateLimiter
+from notifier.retry_queues import RetryTiers
+from notifier.senders.base import Sender, Senders
+from notifier.senders.gateways import EvolutionSender, WhaticketSender, ZapiSender
+from notifier.senders.http import HttpPool
+from notifier.senders.meta import MetaSender, ReengageTemplate
 
 SERVICE = "notifier"
-SEND_CLAIM_TTL_S = 300  # longer than every attempt of one send together
+log = get_logger(__name__)
+
+
+def build_senders(settings: NotifierSettings, http: HttpPool) -> Senders:
+    """Meta always; the other gateways when their credentials are set."""
+    reengage = None
+    if settings.meta_reengage_template:
+        reengage = ReengageTemplate(settings.meta_reengage_template, settings.meta_reengage_template_language)
+    senders: dict[Provider, Sender] = {
+        Provider.META: MetaSender(
+            http,
+            base_url=settings.meta_graph_url,
+            version=settings.meta_graph_version,
+            access_token=settings.meta_access_token,
+            reengage=reengage,
+        )
+    }
+    if settings.evolution_api_url and settings.evolution_api_key:
+        senders[Provider.EVOLUTION] = EvolutionSender(
+            http, base_url=settings.evolution_api_url, api_key=settings.evolution_api_key.get_secret_value()
+        )
+    if settings.zapi_instance_token and settings.zapi_client_token:
+        senders[Provider.ZAPI] = ZapiSender(
+            http,
+            base_url=settings.zapi_api_url,
+            instance_token=settings.zapi_instance_token.get_secret_value(),
+            client_token=settings.zapi_client_token.get_secret_value(),
+        )
+    if settings.whaticket_api_url and settings.whaticket_api_token:
+        senders[Provider.WHATICKET] = WhaticketSender(
+            http,
+            base_url=settings.whaticket_api_url,
+            api_token=settings.whaticket_api_token.get_secret_value(),
+        )
+    return Senders(senders)
+
+
+def build_mailer(settings: NotifierSettings) -> Mailer:
+    if not settings.smtp_host:
+        log.warning("email.smtp_not_configured", detail="e-mails are written to the log, not sent")
+        return LogMailer()
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_user or None,  # compose passes "" when unset
+        password=settings.smtp_password.get_secret_value() or None if settings.smtp_password else None,
+        use_tls=settings.smtp_tls,
+        start_tls=settings.smtp_starttls,
+        timeout_s=settings.send_timeout_s * 2,
+    )
 
 
 def create_app(settings: NotifierSettings) -> FastAPI:
+    facts = load_event_facts(settings.event_file)  # a missing or broken file stops the service here
     runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__)
     redis = attach_redis(runtime, settings.redis_url)
-    graph = GraphClient(
-        base_url=settings.meta_graph_url,
-        version=settings.meta_graph_version,
-        phone_number_id=settings.meta_phone_number_id,
-        access_token=settings.meta_access_token,
-        timeout_s=settings.send_timeout_s,
-        tracer_provider=runtime.tracer_provider,
-    )
-    runtime.on_startup.append(graph.start)  # the HTTP pool exists before the first message
-    runtime.on_shutdown.insert(0, graph.close)
-    register_handlers(
-        runtime.broker,
-        ledger=RedisClaims(
-            redis, prefix="notifier:send:", claim_ttl_s=SEND_CLAIM_TTL_S, done_ttl_s=settings.sent_ttl_s
+    engine = create_engine(settings.notifier_database_url, settings.database_pool_size)
+    check_database = database_check(engine)
+    runtime.checks["database"] = check_database
+    runtime.on_startup.append(check_database)  # refuse to start without the delivery log
+    runtime.on_shutdown.append(engine.dispose)
+    http = HttpPool(timeout_s=settings.send_timeout_s, tracer_provider=runtime.tracer_provider)
+    runtime.on_startup.append(http.start)  # the HTTP pool exists before the first message
+    runtime.on_shutdown.insert(0, http.close)
+    delivery_log = DeliveryLog(create_sessionmaker(engine))
+    policy = settings.retry_policy()
+    tiers = RetryTiers(policy.delays_s, jitter=settings.notifier_retry_jitter)
+    notifier = Notifier(
+        broker=runtime.broker,
+        delivery_log=delivery_log,
+        senders=build_senders(settings, http),
+        policy=policy,
+        tiers=tiers,
+        limiter=RateLimiter(redis),
+        limits=Limits(
+            business=Limit(settings.rate_limit_business_per_s, 1.0),
+            recipient=Limit(settings.rate_limit_recipient_per_minute, 60.0),
         ),
-        graph=graph,
-        attempts=settings.send_attempts,
-        backoff_max_s=settings.send_backoff_max_s,
+        metrics=NotifierMetrics(runtime.registry),
+        facts=facts,
+        mailer=build_mailer(settings),
+        mail_from=settings.smtp_from,
+        publish_timeout_s=settings.publish_timeout_s,
     )
-    return create_service_app(runtime, description="Outbound WhatsApp sends, each exactly once.")
+    register_handlers(notifier)
+
+    async def declare_retry_tiers() -> None:
+        targets = [(NOTIFIER_INBOX.name, True), *((queue.name, False) for queue in EMAIL_QUEUES)]
+        await tiers.declare(runtime.broker, targets)
+
+    runtime.on_startup.append(declare_retry_tiers)
+    consumers = inbox_consumers(notifier)
+    leases = ShardLeases(
+        redis, NOTIFIER_INBOX, consumers, replica_id=f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    )
+    runtime.on_started.append(leases.start)
+    runtime.on_stopping.append(leases.stop)  # finish in-flight sends, hand the shards over
+    app = create_service_app(runtime, description="Outbound WhatsApp and e-mail, each exactly once.")
+    app.include_router(deliveries_router(delivery_log, settings.notifier_admin_token.get_secret_value()))
+    return app

@@ -2,32 +2,80 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from common.settings import RedisSettings, ServiceSettings
+from notifier.retry_policy import RetryPolicy, parse_delays
 
 
 class NotifierSettings(ServiceSettings, RedisSettings):
     port: int = 8003
-    whatsapp_provider: Literal["meta"] = Field(default="meta", description="Gateway used for sends.")
+    # Its own variable: `make run` and the tests give every service one environment, and
+    # DATABASE_URL is registration's.
+    notifier_database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/congress_notifier",
+        description="SQLAlchemy URL of the delivery log (asyncpg driver).",
+    )
+    database_pool_size: int = Field(default=10, ge=1)
+    notifier_admin_token: SecretStr = Field(
+        default=SecretStr("dev-admin-token"), description="Bearer token of GET /deliveries."
+    )
+    send_timeout_s: float = Field(default=10.0, gt=0, description="One provider call.")
+    notifier_retry_delays_s: str = Field(
+        default="5,15,45,90,90", description="Wait before each retry; one more failure gives up."
+    )
+    notifier_retry_jitter: float = Field(default=0.2, ge=0, lt=1, description="Up to this share shorter.")
+    rate_limit_business_per_s: int = Field(
+        default=80, ge=0, description="Sends per second per business number (Meta's default; 0: off)."
+    )
+    rate_limit_recipient_per_minute: int = Field(
+        default=60, ge=0, description="Sends per minute to one person (Meta's pair rate; 0: off)."
+    )
+
+    # Meta Cloud API.
     meta_graph_url: str = Field(default="https://graph.facebook.com", description="Graph API base URL.")
     meta_graph_version: str = "v25.0"
     meta_access_token: str = "dev-access-token"  # noqa: S105 (refused in production)
-    meta_phone_number_id: str = "dev-phone-number-id"
-    send_timeout_s: float = Field(default=10.0, gt=0, description="One Graph API call.")
-    send_attempts: int = Field(default=5, ge=1, description="Tries per send before dead-lettering.")
-    send_backoff_max_s: float = Field(default=30.0, gt=0)
-    # Remember sent commands longer than any redelivery or replay can take.
-    sent_ttl_s: int = Field(default=8 * 24 * 3600, gt=0)
+    meta_phone_number_id: str = "dev-phone-number-id"  # conversation's voice notes; sends use business_id
+    meta_reengage_template: str | None = Field(
+        default=None, description="Template sent instead when Meta answers 131047 (24-hour window)."
+    )
+    meta_reengage_template_language: str = "pt_BR"
+    # Other gateways: a sender exists only when its credentials are set.
+    evolution_api_url: str | None = None
+    evolution_api_key: SecretStr | None = None
+    zapi_api_url: str = "https://api.z-api.io"
+    zapi_instance_token: SecretStr | None = None
+    zapi_client_token: SecretStr | None = None
+    whaticket_api_url: str | None = None
+    whaticket_api_token: SecretStr | None = None
 
-    # E-mail (SMTP), for confirmations.
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
+    # E-mail. Without SMTP_HOST every e-mail is written to the log instead (development).
+    smtp_host: str | None = None
+    smtp_port: int = 587
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_tls: bool = Field(default=False, description="Implicit TLS (port 465).")
+    smtp_starttls: bool | None = Field(default=None, description="None: when the server offers it.")
     smtp_from: str = "no-reply@congress-bot.example"
+    event_file: Path = Field(
+        default=Path("services/conversation/src/conversation/data/event.yaml"),
+        description="The event file (dates, venue) shared with conversation.",
+    )
+
+    @field_validator("notifier_retry_delays_s")
+    @classmethod
+    def _delays(cls, value: str) -> str:
+        parse_delays(value)
+        return value
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(parse_delays(self.notifier_retry_delays_s))
 
     def secrets_to_check(self) -> dict[str, str]:
-        return {"META_ACCESS_TOKEN": self.meta_access_token}
+        return {
+            "META_ACCESS_TOKEN": self.meta_access_token,
+            "NOTIFIER_ADMIN_TOKEN": self.notifier_admin_token.get_secret_value(),
+        }

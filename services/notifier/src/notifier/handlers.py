@@ -1,43 +1,157 @@
-"""Broker subscribers of the notifier (thin: decode, call the use case)."""
+"""Broker subscribers of the notifier (thin: decode, call the use case, settle the message)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.message import RabbitMessage
 
-from common.contracts import MessageStatusChanged, SendWhatsAppMessage
-from common.idempotency import Claims
-from common.messaging import NOTIFIER_DELIVERY_STATUSES, NOTIFIER_WHATSAPP_SENDS, subscriber
-from notifier.graph import GraphClient
-from notifier.service import deliver, record_status
+from common.contracts import (
+    Contract,
+    MessageStatusChanged,
+    RegistrationCancelled,
+    RegistrationCompleted,
+    RegistrationPromoted,
+    SendWhatsAppMessage,
+)
+from common.messaging import (
+    NOTIFIER_DELIVERY_STATUSES,
+    NOTIFIER_INBOX,
+    NOTIFIER_REGISTRATIONS_CANCELLED,
+    NOTIFIER_REGISTRATIONS_COMPLETED,
+    NOTIFIER_REGISTRATIONS_PROMOTED,
+    ConsumerQueue,
+    publish_headers,
+    publisher,
+    subscriber,
+)
+from common.sharding import Handler, ShardConsumers
+from notifier.delivery_log import DeliveryLog
+from notifier.email.compose import RegistrationMail
+from notifier.email.event_facts import EventFacts
+from notifier.email.mailer import Mailer
+from notifier.errors import DeadLettered
+from notifier.metrics import NotifierMetrics
+from notifier.rate_limit import Limit, RateLimiter
+from notifier.registrations import send_email, whatsapp_notice
+from notifier.retry_policy import RetryPolicy
+from notifier.retry_queues import RetryTiers
+from notifier.senders.base import Senders
+from notifier.service import GaveUp, Outcome, RetryLater, attempt_once, record_receipt, whatsapp_outbound
+
+EMAIL_QUEUES = (
+    NOTIFIER_REGISTRATIONS_COMPLETED,
+    NOTIFIER_REGISTRATIONS_CANCELLED,
+    NOTIFIER_REGISTRATIONS_PROMOTED,
+)
 
 
-def register_handlers(
-    broker: RabbitBroker,
-    *,
-    ledger: Claims,
-    graph: GraphClient,
-    attempts: int,
-    backoff_max_s: float,
-) -> None:
-    context = broker.context
+@dataclass(frozen=True)
+class Limits:
+    business: Limit
+    recipient: Limit
 
-    @subscriber(broker, NOTIFIER_WHATSAPP_SENDS)
-    async def on_send_whatsapp_message(command: SendWhatsAppMessage) -> None:
-        """Send a WhatsApp message through the Graph API, once."""
-        # Read from the context rather than injected as a parameter: FastStream resolves injected
-        # context fields in a worker thread, a thread hop per message (seen in py-spy profiles).
-        message: RabbitMessage = context.get_local("message")
-        await deliver(
-            command,
-            ledger=ledger,
-            send=graph.send,
-            redelivered=bool(message.raw_message.redelivered),
-            attempts=attempts,
-            backoff_max_s=backoff_max_s,
+
+@dataclass(frozen=True)
+class Notifier:
+    """What the handlers need (built once in ``app``)."""
+
+    broker: RabbitBroker
+    delivery_log: DeliveryLog
+    senders: Senders
+    policy: RetryPolicy
+    tiers: RetryTiers
+    limiter: RateLimiter
+    limits: Limits
+    metrics: NotifierMetrics
+    facts: EventFacts
+    mailer: Mailer
+    mail_from: str
+    publish_timeout_s: float
+
+
+async def _settle(notifier: Notifier, outcome: Outcome, *, target: str) -> None:
+    """Act on a failure: wait in a retry tier (and ack this copy), or dead-letter the message."""
+    if isinstance(outcome, RetryLater):
+        message: RabbitMessage = notifier.broker.context.get_local("message")
+        await notifier.tiers.schedule(
+            notifier.broker,
+            message.raw_message,
+            target=target,
+            delay_s=outcome.delay_s,
+            attempt=outcome.attempt,
         )
+    elif isinstance(outcome, GaveUp):
+        raise DeadLettered(outcome.reason)
+
+
+def inbox_consumers(notifier: Notifier) -> ShardConsumers:
+    """The send commands, per conversation in order, one at a time per shard."""
+
+    async def on_send_whatsapp_message(command: SendWhatsAppMessage) -> None:
+        """Send a WhatsApp message through its conversation's gateway, once."""
+        await notifier.limiter.acquire(
+            f"business:{command.provider}:{command.business_id}", notifier.limits.business
+        )
+        await notifier.limiter.acquire(f"recipient:{command.conversation_key}", notifier.limits.recipient)
+
+        async def effect() -> tuple[str, str | None]:
+            sent = await notifier.senders.send(command)
+            return sent.provider_message_id, sent.kind
+
+        outcome = await attempt_once(
+            whatsapp_outbound(command), effect, log_=notifier.delivery_log, policy=notifier.policy
+        )
+        notifier.metrics.count("whatsapp", command.provider.value, outcome)
+        await _settle(notifier, outcome, target=NOTIFIER_INBOX.name)
+
+    handlers: dict[type[Contract], Handler] = {SendWhatsAppMessage: on_send_whatsapp_message}
+    return ShardConsumers(notifier.broker, NOTIFIER_INBOX, handlers)
+
+
+def register_handlers(notifier: Notifier) -> None:
+    broker = notifier.broker
+    notices = publisher(
+        broker,
+        SendWhatsAppMessage,
+        timeout=notifier.publish_timeout_s,
+        title="whatsapp.send:publish:notifier",
+    )
 
     @subscriber(broker, NOTIFIER_DELIVERY_STATUSES)
     async def on_message_status_changed(event: MessageStatusChanged) -> None:
-        """What the provider reports about a message we sent."""
-        record_status(event)
+        """What the provider reports about a message we sent: the delivery log follows it."""
+        await record_receipt(event, notifier.delivery_log)
+
+    async def notify(event: RegistrationMail, queue: ConsumerQueue) -> None:
+        notice = whatsapp_notice(event, notifier.facts)
+        if notice is not None:  # deterministic id: a re-handled event yields one send
+            await notices.publish(
+                notice, message_id=str(notice.message_id), headers=dict(publish_headers(notice))
+            )
+        outcome = await send_email(
+            event,
+            facts=notifier.facts,
+            mailer=notifier.mailer,
+            sender=notifier.mail_from,
+            delivery_log=notifier.delivery_log,
+            policy=notifier.policy,
+        )
+        notifier.metrics.count("email", "smtp", outcome)
+        await _settle(notifier, outcome, target=queue.name)
+
+    @subscriber(broker, NOTIFIER_REGISTRATIONS_COMPLETED)
+    async def on_registration_completed(event: RegistrationCompleted) -> None:
+        """Confirmation (or waiting-list) e-mail with the code, QR code and calendar invite."""
+        await notify(event, NOTIFIER_REGISTRATIONS_COMPLETED)
+
+    @subscriber(broker, NOTIFIER_REGISTRATIONS_PROMOTED)
+    async def on_registration_promoted(event: RegistrationPromoted) -> None:
+        """A place freed up: e-mail with the code, QR and invite; WhatsApp too."""
+        await notify(event, NOTIFIER_REGISTRATIONS_PROMOTED)
+
+    @subscriber(broker, NOTIFIER_REGISTRATIONS_CANCELLED)
+    async def on_registration_cancelled(event: RegistrationCancelled) -> None:
+        """Cancellation e-mail; WhatsApp too when an organiser cancelled."""
+        await notify(event, NOTIFIER_REGISTRATIONS_CANCELLED)

@@ -18,8 +18,22 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
-from common.contracts import Contract, HandoffRequested, HumanActivityDetected, MessageReceived, WebhookParked
-from common.messaging import CONVERSATION_INBOX, OPS_HANDOFFS, OPS_PARKED_WEBHOOKS, TOPOLOGY, subscriber
+from common.contracts import (
+    Contract,
+    HandoffRequested,
+    HumanActivityDetected,
+    MessageReceived,
+    SendWhatsAppMessage,
+    WebhookParked,
+)
+from common.messaging import (
+    CONVERSATION_INBOX,
+    NOTIFIER_INBOX,
+    OPS_HANDOFFS,
+    OPS_PARKED_WEBHOOKS,
+    TOPOLOGY,
+    subscriber,
+)
 from common.service import ServiceRuntime
 from common.sharding import Handler, ShardConsumers
 from conversation.app import create_app as conversation_app
@@ -113,12 +127,25 @@ def _typed(handler: Any, contract: type[Contract]) -> Any:
     return handler
 
 
+def notifier_inbox_broker() -> RabbitBroker:
+    """Notifier consumes its send inbox's shards by lease, at run time; describe one shard here."""
+    broker = RabbitBroker(DOC_BROKER_URL, description="notifier (sharded inbox)")
+
+    async def on_send_whatsapp_message(command: SendWhatsAppMessage) -> None:
+        """Send a WhatsApp message once, in order with the rest of its conversation; failures wait
+        in the retry tiers `notifier.retry.<delay>` and come back to the same shard."""
+
+    handlers: dict[type[Contract], Handler] = {SendWhatsAppMessage: on_send_whatsapp_message}
+    ShardConsumers(broker, NOTIFIER_INBOX, handlers).build(0, title="notifier.inbox.NN:consume")
+    return broker
+
+
 def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
     brokers = [
         app.state.runtime.broker for app in apps.values() if isinstance(app.state.runtime, ServiceRuntime)
     ]
     brokers += [source for app in apps.values() for source in app.state.runtime.sources]
-    brokers += [conversation_inbox_broker(), parking_lot_broker()]
+    brokers += [conversation_inbox_broker(), notifier_inbox_broker(), parking_lot_broker()]
     brokers.append(waiting_queues_broker(brokers))
     spec = AsyncAPI(
         *brokers,

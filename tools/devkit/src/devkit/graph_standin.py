@@ -2,7 +2,9 @@
 
 Used by ``make run`` (so a developer sees the bot's replies) and by the end-to-end tests.
 ``POST /{version}/{phone_number_id}/messages`` answers like Meta does; ``GET /_received`` lists
-what arrived. ``fail_next`` makes the next N sends answer 503, for retry tests.
+what arrived. ``fail_next`` makes the next N sends fail (503, Meta code 2, unless ``fail_status``
+and ``fail_code`` say otherwise: 400/131047 is "outside the 24-hour window"), for retry tests;
+``delay_s`` slows every send down (fault tests kill a sender mid-call).
 Media a test puts in ``media`` is served the way Meta serves it: ``GET /{version}/{media_id}``
 answers its metadata and a download URL, which answers the bytes (both need the bearer token).
 """
@@ -57,6 +59,10 @@ class GraphStandin:
     access_token: str | None = None
     echo: bool = False
     fail_next: int = 0
+    fail_status: int = 503
+    fail_code: int = 2
+    delay_s: float = 0.0
+    attempts: int = 0  # every well-formed send, failed or not
     messages: list[ReceivedMessage] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, mime type)
     media_downloads: list[str] = field(default_factory=list)  # media ids whose bytes were fetched
@@ -65,6 +71,7 @@ class GraphStandin:
     def reset(self) -> None:
         self.messages.clear()
         self.fail_next = 0
+        self.fail_status, self.fail_code, self.delay_s, self.attempts = 503, 2, 0.0, 0
         self.media.clear()
         self.media_downloads.clear()
 
@@ -85,9 +92,12 @@ class GraphStandin:
         recipient = body.get("to") or body.get("recipient")
         if body.get("messaging_product") != "whatsapp" or not recipient or "type" not in body:
             return _error(400, 100, "Invalid parameter")
+        self.attempts += 1
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if self.fail_next > 0:
             self.fail_next -= 1
-            return _error(503, 2, "Service temporarily unavailable")
+            return _error(self.fail_status, self.fail_code, "Failed on purpose by the stand-in")
         message = ReceivedMessage(
             version=request.match_info["version"],
             phone_number_id=request.match_info["phone_number_id"],

@@ -61,19 +61,27 @@ def rabbitmq_vhost(prefix: str = "congress-test") -> Iterator[str]:
         _rabbitmqctl("delete_vhost", vhost)
 
 
+# Services that own a database: (console script, the variable naming its URL).
+DATABASE_OWNERS = {
+    "registration": ("congress-registration", "DATABASE_URL"),
+    "notifier": ("congress-notifier", "NOTIFIER_DATABASE_URL"),
+}
+
+
 @contextmanager
-def migrated_database(prefix: str = "congress_test") -> Iterator[str]:
-    """A fresh database built by the registration service's own migrations; dropped afterwards."""
+def migrated_database(prefix: str = "congress_test", service: str = "registration") -> Iterator[str]:
+    """A fresh database built by ``service``'s own migrations; dropped afterwards."""
     require(POSTGRES, "PostgreSQL")
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    migrate = os.path.join(os.path.dirname(sys.executable), "congress-registration")
+    script, variable = DATABASE_OWNERS[service]
+    migrate = os.path.join(os.path.dirname(sys.executable), script)
     subprocess.run(
         [migrate, "migrate"],
         check=True,
         capture_output=True,
         timeout=120,
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, variable: url},
     )
     try:
         yield url

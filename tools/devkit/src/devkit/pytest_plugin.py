@@ -20,6 +20,7 @@ from aiohttp import web
 from hypothesis import settings
 
 from devkit import infra
+from devkit.gateway_standin import GatewayStandin
 from devkit.graph_standin import GraphStandin
 from devkit.openai_standin import OpenAiStandin
 from devkit.otlp_standin import OtlpStandin
@@ -55,6 +56,13 @@ def database_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def notifier_database_url() -> Iterator[str]:
+    """A fresh delivery-log database for this session, built by the notifier's migrations."""
+    with _or_fail(), infra.migrated_database("congress_notifier_test", service="notifier") as url:
+        yield url
+
+
 @contextmanager
 def _or_fail() -> Iterator[None]:
     try:
@@ -75,6 +83,33 @@ async def graph_server() -> AsyncIterator[RunningStandin]:
     standin = GraphStandin(access_token="test-access-token")
     async with _serve(standin.app()) as url:
         yield RunningStandin(standin, url)
+
+
+@dataclass
+class RunningGateways:
+    standin: GatewayStandin
+    url: str
+
+
+@pytest_asyncio.fixture(scope="module")
+async def gateways_server() -> AsyncIterator[RunningGateways]:
+    """Stand-ins of the Evolution API, Z-API and Whaticket send APIs on one free port."""
+    standin = GatewayStandin()
+    async with _serve(standin.app()) as url:
+        yield RunningGateways(standin, url)
+
+
+@pytest.fixture
+def gateways(gateways_server: RunningGateways) -> RunningGateways:
+    gateways_server.standin.reset()
+    return gateways_server
+
+
+@asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """Serve an aiohttp app on a free local port; yields its URL."""
+    async with _serve(app) as url:
+        yield url
 
 
 @dataclass
@@ -132,7 +167,11 @@ TEST_PHONE_NUMBER_ID = "1122334455667"
 
 @pytest_asyncio.fixture(scope="module")
 async def running_system(
-    amqp_url: str, redis_url: str, database_url: str, graph_server: RunningStandin
+    amqp_url: str,
+    redis_url: str,
+    database_url: str,
+    notifier_database_url: str,
+    graph_server: RunningStandin,
 ) -> AsyncIterator[RunningSystem]:
     """The four services as processes, against this session's broker vhost, database and cache.
 
@@ -141,7 +180,15 @@ async def running_system(
     traces = OtlpStandin()
     async with (
         _serve(traces.app()) as otlp_url,
-        _run_system(amqp_url, redis_url, database_url, graph_server, traces, otlp_url) as system,
+        _run_system(
+            amqp_url,
+            redis_url,
+            database_url,
+            graph_server,
+            traces,
+            otlp_url,
+            notifier_db=notifier_database_url,
+        ) as system,
     ):
         yield system
 
@@ -155,8 +202,13 @@ async def _run_system(
     traces: OtlpStandin,
     otlp_url: str,
     extra_env: dict[str, str] | None = None,
+    *,
+    notifier_db: str,
 ) -> AsyncIterator[RunningSystem]:
     env = (extra_env or {}) | {
+        "NOTIFIER_DATABASE_URL": notifier_db,
+        # Scripted users type faster than people: Meta's pair rate is the notifier's tests' business.
+        "RATE_LIMIT_RECIPIENT_PER_MINUTE": "0",
         "ENVIRONMENT": "test",
         "AMQP_URL": amqp_url,
         "REDIS_URL": redis_url,
@@ -193,13 +245,28 @@ async def _run_system(
 
 @asynccontextmanager
 async def run_system(
-    amqp_url: str, redis_url: str, database_url: str, graph_server: RunningStandin, extra_env: dict[str, str]
+    amqp_url: str,
+    redis_url: str,
+    database_url: str,
+    graph_server: RunningStandin,
+    extra_env: dict[str, str],
+    *,
+    notifier_database_url: str,
 ) -> AsyncIterator[RunningSystem]:
     """The four services as processes with extra settings (e.g. an LLM), for a module's own fixture."""
     traces = OtlpStandin()
     async with (
         _serve(traces.app()) as otlp_url,
-        _run_system(amqp_url, redis_url, database_url, graph_server, traces, otlp_url, extra_env) as system,
+        _run_system(
+            amqp_url,
+            redis_url,
+            database_url,
+            graph_server,
+            traces,
+            otlp_url,
+            extra_env,
+            notifier_db=notifier_database_url,
+        ) as system,
     ):
         yield system
 

@@ -27,6 +27,7 @@ from common.contracts.notifier import (
     ListRow,
     ReplyButton,
     SendWhatsAppMessage,
+    TemplateContent,
     TextContent,
 )
 from common.contracts.registration import (
@@ -92,6 +93,7 @@ __all__ = [
     "SubmitOutcome",
     "SubmitRegistration",
     "SubmitReply",
+    "TemplateContent",
     "TextContent",
     "UpdateContact",
     "UpdateOutcome",

@@ -55,8 +55,19 @@ class ListContent(BaseModel):
     rows: list[ListRow] = Field(min_length=1, max_length=10)
 
 
-# A discriminated union: richer content (templates, media) is added additively.
-Content = Annotated[TextContent | ButtonsContent | ListContent, Field(discriminator="type")]
+class TemplateContent(BaseModel):
+    """A pre-approved template (Meta only): what may be sent outside the 24-hour window."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["template"] = "template"
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(default="pt_BR", min_length=2, max_length=15)
+    body_parameters: list[str] = Field(default_factory=list, description="Fill {{1}}, {{2}}… in order.")
+
+
+# A discriminated union: richer content (media) is added additively.
+Content = Annotated[TextContent | ButtonsContent | ListContent | TemplateContent, Field(discriminator="type")]
 
 
 class SendWhatsAppMessage(Contract):
@@ -79,6 +90,10 @@ class SendWhatsAppMessage(Contract):
     causation_id: uuid.UUID | None = Field(
         default=None, description="message_id of the event that caused this command."
     )
+
+    def partition_key(self) -> str:
+        # One conversation's messages reach the person in the order they were produced.
+        return self.conversation_key
 
     @staticmethod
     def id_for_reply(cause_message_id: str, index: int) -> uuid.UUID:

@@ -1,0 +1,1 @@
+"""E-mail about registrations: rendered from pt-BR templates, sent over SMTP (or logged in dev)."""

@@ -1,0 +1,30 @@
+"""Notifier's own Prometheus metrics (on the service's registry, served at /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+from notifier.service import Delivered, GaveUp, Outcome, RetryLater, Skipped
+
+
+class NotifierMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.sends = Counter(
+            "notifier_sends_total",
+            "Send attempts by channel, provider and outcome "
+            "(delivered, retry_scheduled, failed_permanent, skipped, unknown).",
+            ["channel", "provider", "outcome"],
+            registry=registry,
+        )
+
+    def count(self, channel: str, provider: str, outcome: Outcome) -> None:
+        match outcome:
+            case Delivered():
+                label = "delivered"
+            case RetryLater():
+                label = "retry_scheduled"
+            case GaveUp():
+                label = "failed_permanent"
+            case Skipped():
+                label = "unknown" if outcome.state == "unknown" else "skipped"
+        self.sends.labels(channel, provider, label).inc()

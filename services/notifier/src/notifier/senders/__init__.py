@@ -1,0 +1,1 @@
+"""One interface for every WhatsApp gateway; the command's provider picks the sender."""
