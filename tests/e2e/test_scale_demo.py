@@ -6,6 +6,7 @@ person's answers arrive in the order of their messages. `make scale-demo` prints
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import defaultdict
@@ -81,12 +82,12 @@ async def test_replicas_stop_and_start_under_load_without_loss_duplicates_or_reo
                 s.name: s.ready_url.rsplit("/", 1)[0] for s in specs if s.name.startswith("ingress")
             }
             sent, elapsed = await run_load(supervisor, env, ingress_urls)
-            received = await standin.wait_for(USERS * MESSAGES, timeout=120)
+            with contextlib.suppress(TimeoutError):  # what is missing is told by check() below
+                await standin.wait_for(USERS * MESSAGES, timeout=90)
             await asyncio.sleep(2)  # time for a duplicate to show up, if one were sent
         finally:
             await supervisor.stop()
     check(sent, standin, elapsed)
-    assert len(received) == USERS * MESSAGES
 
 
 async def run_load(supervisor: Supervisor, env: dict[str, str], ingress: dict[str, str]):

@@ -10,13 +10,13 @@ import pytest
 from ops.__main__ import main
 from ops.queues import DISCARDED
 
-from common.messaging import NOTIFIER_WHATSAPP_SENDS, declare_topology
+from common.messaging import NOTIFIER_DELIVERY_STATUSES, declare_topology
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import factories, infra
 
 pytestmark = pytest.mark.integration
-QUEUE, DLQ = NOTIFIER_WHATSAPP_SENDS.name, NOTIFIER_WHATSAPP_SENDS.dead_letter_name
+QUEUE, DLQ = NOTIFIER_DELIVERY_STATUSES.name, NOTIFIER_DELIVERY_STATUSES.dead_letter_name
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ async def test_show_replay_and_discard(vhost, capsys):
         await _run(["--amqp-url", vhost, "dlq", "show", DLQ])
     assert shown.value.code == 0
     out = capsys.readouterr().out
-    assert first in out and "died in notifier.whatsapp.send (rejected" in out
+    assert first in out and "died in notifier.message.status_changed (rejected" in out
     assert await depth(vhost, DLQ) == 2  # looking takes nothing away
 
     with pytest.raises(SystemExit):
@@ -102,4 +102,4 @@ async def test_queues_lists_the_topology_with_depths(vhost, capsys):
     with pytest.raises(SystemExit):
         await _run(["--amqp-url", vhost, "queues"])
     out = capsys.readouterr().out
-    assert "conversation.inbox.00" in out and "notifier.whatsapp.send.dlq" in out and "(absent)" not in out
+    assert "conversation.inbox.00" in out and "notifier.inbox.dlq" in out and "(absent)" not in out

@@ -79,10 +79,26 @@ class ShardConsumers:
         log.info("shard.started", shard=shard, inbox=self._inbox.name)
 
     async def stop(self, shard: int) -> None:
+        """Hand a shard back without stranding a message.
+
+        FastStream's ``stop`` waits for the message in hand and only then cancels the consumer, so
+        the next message (prefetch 1) can arrive in between; it is left unacked on this channel,
+        invisible to the replica that takes the shard over, for as long as this process lives —
+        lost to the user and out of order. So: cancel first (no more deliveries), let the message
+        in hand finish, then close the shard's channel (anything still unacked goes back at once).
+        """
         subscriber = self._running.pop(shard, None)
-        if subscriber is not None:
-            await subscriber.stop()
-            log.info("shard.stopped", shard=shard, inbox=self._inbox.name)
+        if subscriber is None:
+            return
+        queue = subscriber._queue_obj  # FastStream exposes no cancel-before-drain
+        tag = subscriber._consumer_tag
+        if queue is not None and tag is not None and not queue.channel.is_closed:
+            await queue.cancel(tag)
+            subscriber._consumer_tag = None
+        await subscriber.stop()
+        if queue is not None and not queue.channel.is_closed:
+            await queue.channel.close()
+        log.info("shard.stopped", shard=shard, inbox=self._inbox.name)
 
     async def stop_all(self) -> None:
         for shard in list(self._running):

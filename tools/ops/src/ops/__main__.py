@@ -124,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     show = dlq.add_parser("show", help="list a dead-letter queue's messages with why they died")
-    show.add_argument("queue", help="e.g. conversation.inbox.dlq, notifier.whatsapp.send.dlq")
+    show.add_argument("queue", help="e.g. conversation.inbox.dlq, notifier.inbox.dlq")
     show.add_argument("--limit", type=int, default=20)
     show.add_argument("--bodies", action="store_true", help="print each message's body too")
     show.set_defaults(func=cmd_dlq_show)
