@@ -11,6 +11,7 @@ from registration.admin.tokens import TokenStore, parse_scopes
 from registration.app import SERVICE, create_app
 from registration.config import RegistrationSettings
 from registration.db import create_engine, create_sessionmaker
+from registration.key_rotation import reencrypt_cpfs, rows_per_key
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the service (default)")
     sub.add_parser("migrate", help="create the database if missing and apply every migration")
+    rotate = sub.add_parser(
+        "rotate-cpf-key", help="re-encrypt every CPF under CPF_ACTIVE_KEY_ID (online, in batches)"
+    )
+    rotate.add_argument("--batch-size", type=int, default=500)
     wait = sub.add_parser("wait-migrated", help="wait until the schema is at this release's head")
     wait.add_argument("--timeout", type=float, default=600, help="seconds; exit 1 when they run out")
     revision = sub.add_parser("revision", help="autogenerate a migration from the models")
@@ -33,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = RegistrationSettings()
     if args.command == "migrate":
         migrate.upgrade(settings.database_url)
+    elif args.command == "rotate-cpf-key":
+        asyncio.run(rotate_cpf_key(settings, args.batch_size))
     elif args.command == "wait-migrated":
         if not migrate.wait_migrated(settings.database_url, args.timeout):
             raise SystemExit(f"the schema is not at this release's head after {args.timeout:.0f} s")
@@ -42,6 +49,19 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(manage_tokens(settings, args))
     else:
         serve(SERVICE, settings, lambda: create_app(settings))
+
+
+async def rotate_cpf_key(settings: RegistrationSettings, batch_size: int) -> None:
+    engine = create_engine(settings.database_url, pool_size=1)
+    sessions = create_sessionmaker(engine)
+    try:
+        vault = settings.cpf_vault()
+        moved = await reencrypt_cpfs(sessions, vault, batch_size=batch_size)
+        print(f"re-encrypted {moved} CPF(s) under {vault.active_key_id}; rows per key now:")
+        for key_id, count in sorted((await rows_per_key(sessions)).items()):
+            print(f"  {key_id}: {count}")
+    finally:
+        await engine.dispose()
 
 
 async def manage_tokens(settings: RegistrationSettings, args: argparse.Namespace) -> None:

@@ -49,6 +49,10 @@ class CpfVault:
         self._active = active_key_id
         self._hmac_key = hmac_key
 
+    @property
+    def active_key_id(self) -> str:
+        return self._active
+
     def fingerprint(self, cpf: str) -> bytes:
         """Deterministic keyed hash: equal CPFs collide in the unique index, nothing else leaks."""
         return hmac.new(self._hmac_key, cpf.encode(), hashlib.sha256).digest()

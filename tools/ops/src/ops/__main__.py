@@ -1,4 +1,4 @@
-"""congress-ops: queues, dead letters and handoffs, for operators (--help on every command).
+"""congress-ops: queues, dead letters, handoffs, key rotation, for operators (--help everywhere).
 
 Connects with the same settings as the services: ``AMQP_URL`` (RabbitMQ), and for handoffs
 ``CONVERSATION_URL`` and ``CONVERSATION_ADMIN_TOKEN``. See docs/OPERATIONS.md.
@@ -110,6 +110,14 @@ def cmd_handoff_release(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_cpf_rotate(args: argparse.Namespace) -> int:
+    from registration.__main__ import rotate_cpf_key
+    from registration.config import RegistrationSettings
+
+    asyncio.run(rotate_cpf_key(RegistrationSettings(), args.batch_size))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="congress-ops", description=__doc__.splitlines()[0])
     root.add_argument("--amqp-url", help="RabbitMQ (default: $AMQP_URL)")
@@ -150,6 +158,15 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("--url", help="conversation's base URL (default: $CONVERSATION_URL)")
     release.add_argument("--token", help="default: $CONVERSATION_ADMIN_TOKEN")
     release.set_defaults(func=cmd_handoff_release)
+
+    cpf = sub.add_parser("cpf", help="the CPF encryption keys").add_subparsers(dest="action", required=True)
+    rotate = cpf.add_parser(
+        "rotate",
+        help="re-encrypt every CPF under CPF_ACTIVE_KEY_ID, online, in batches (reads the registration "
+        "settings: DATABASE_URL, CPF_ENCRYPTION_KEYS, CPF_ACTIVE_KEY_ID, CPF_HMAC_KEY)",
+    )
+    rotate.add_argument("--batch-size", type=int, default=500)
+    rotate.set_defaults(func=cmd_cpf_rotate)
     return root
 
 
