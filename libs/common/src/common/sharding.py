@@ -20,7 +20,9 @@ import asyncio
 import contextlib
 import hashlib
 import math
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,8 @@ from common.messaging import ShardedInbox
 if TYPE_CHECKING:
     from faststream.rabbit.subscriber import RabbitSubscriber
 
+    from common.service import ServiceRuntime
+
 log = get_logger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
@@ -49,6 +53,10 @@ class ShardConsumers:
         self._inbox = inbox
         self._handlers = handlers
         self._running: dict[int, RabbitSubscriber] = {}
+
+    @property
+    def inbox(self) -> ShardedInbox:
+        return self._inbox
 
     @property
     def running(self) -> set[int]:
@@ -205,3 +213,13 @@ class ShardLeases:
             for shard in held:
                 await self._release(keys=[self._lease(shard)], args=[self._me])
             await self._redis.zrem(f"{self._prefix}:members", self._me)
+
+
+def consume_by_lease(runtime: ServiceRuntime, redis: Redis, consumers: ShardConsumers) -> ShardLeases:
+    """Consume ``consumers``' inbox by lease for the service's lifetime: take shards once the broker
+    runs; on SIGTERM finish the messages in hand and hand the shards over."""
+    replica = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    leases = ShardLeases(redis, consumers.inbox, consumers, replica_id=replica)
+    runtime.on_started.append(leases.start)
+    runtime.on_stopping.append(leases.stop)
+    return leases

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from common.admin_auth import bearer_token
 from conversation.service import release_handoff
 from conversation.sessions import Sessions
 
-_bearer = HTTPBearer(auto_error=False, description="CONVERSATION_ADMIN_TOKEN")
-
 
 def admin_router(sessions: Sessions, token: str) -> APIRouter:
-    def authorised(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> None:
-        if credentials is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"}
-            )
-        if not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid token")
-
+    authorised = bearer_token(token, name="CONVERSATION_ADMIN_TOKEN")
     router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(authorised)])
 
     @router.post(

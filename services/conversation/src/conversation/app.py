@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import uuid
-
 from fastapi import FastAPI
 
 from common.cache import attach_redis
 from common.logging import get_logger
-from common.messaging import CONVERSATION_INBOX
 from common.service import ServiceRuntime, create_service_app
-from common.sharding import ShardLeases
+from common.sharding import consume_by_lease
 from conversation import __version__
 from conversation.admin import admin_router
 from conversation.config import ConversationSettings
@@ -51,11 +47,7 @@ def create_app(settings: ConversationSettings) -> FastAPI:
         metrics=ConversationMetrics(runtime.registry),
     )
     consumers = inbox_consumers(runtime.broker, conversation)
-    leases = ShardLeases(
-        redis, CONVERSATION_INBOX, consumers, replica_id=f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-    )
-    runtime.on_started.append(leases.start)
-    runtime.on_stopping.append(leases.stop)  # finish in-flight messages, hand the shards over
+    consume_by_lease(runtime, redis, consumers)  # in order per conversation, shards spread by lease
     app = create_service_app(runtime, description="The dialogue with each WhatsApp user.")
     app.include_router(admin_router(sessions, settings.conversation_admin_token.get_secret_value()))
     return app

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
+from common.admin_auth import RESPONSES, bearer_token
 from notifier.delivery_log import DeliveryLog
 from notifier.statuses import DeliveryState
-
-_bearer = HTTPBearer(auto_error=False, description="NOTIFIER_ADMIN_TOKEN")
 
 
 class DeliveryView(BaseModel):
@@ -46,20 +43,12 @@ class DeliveryPage(BaseModel):
 
 
 def deliveries_router(delivery_log: DeliveryLog, token: str) -> APIRouter:
-    def authorised(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> None:
-        if credentials is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "missing bearer token", {"WWW-Authenticate": "Bearer"}
-            )
-        if not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid token")
+    authorised = bearer_token(token, name="NOTIFIER_ADMIN_TOKEN")
 
     router = APIRouter(
         tags=["deliveries"],
         dependencies=[Depends(authorised)],
-        responses={401: {"description": "No token"}, 403: {"description": "Wrong token"}},
+        responses=RESPONSES,
     )
 
     @router.get("/deliveries")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import uuid
-
 from fastapi import FastAPI
 
 from common.cache import attach_redis
@@ -12,7 +9,7 @@ from common.contracts import Provider
 from common.logging import get_logger
 from common.messaging import NOTIFIER_INBOX
 from common.service import ServiceRuntime, create_service_app
-from common.sharding import ShardLeases
+from common.sharding import consume_by_lease
 from notifier import __version__
 from notifier.admin import deliveries_router
 from notifier.config import NotifierSettings
@@ -122,11 +119,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
 
     runtime.on_startup.append(declare_retry_tiers)
     consumers = inbox_consumers(notifier)
-    leases = ShardLeases(
-        redis, NOTIFIER_INBOX, consumers, replica_id=f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-    )
-    runtime.on_started.append(leases.start)
-    runtime.on_stopping.append(leases.stop)  # finish in-flight sends, hand the shards over
+    consume_by_lease(runtime, redis, consumers)  # in order per conversation, shards spread by lease
     app = create_service_app(runtime, description="Outbound WhatsApp and e-mail, each exactly once.")
     app.include_router(deliveries_router(delivery_log, settings.notifier_admin_token.get_secret_value()))
     return app
