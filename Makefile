@@ -40,7 +40,7 @@ lint: install ## ruff, formatting and the import rules
 	$(RUN) lint-imports
 
 typecheck: install ## mypy --strict over every package
-	$(RUN) mypy libs/common/src services/*/src tools/devkit/src tools/ops/src
+	$(RUN) mypy libs/common/src libs/database/src services/*/src tools/devkit/src tools/ops/src
 
 test: lint typecheck rabbitmq-plugins ## install, lint, typecheck and run the whole suite (unit, integration, end to end)
 	$(RUN) pytest

@@ -13,6 +13,7 @@ import asyncio
 import time
 
 from aiohttp import web
+from database.engine import create_engine, create_sessionmaker
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +25,6 @@ from common.settings import ServiceSettings
 from devkit import factories, infra
 from devkit.graph_standin import GraphStandin
 from devkit.processes import Supervisor, service_spec
-from notifier.db import create_engine, create_sessionmaker
 from notifier.models import Delivery
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 import aio_pika
 import aiohttp
+from database.engine import create_engine, create_sessionmaker
 from sqlalchemy import insert
 
 from common.contracts import Provider, SubmitRegistration
@@ -31,7 +32,6 @@ from devkit import infra
 from devkit.processes import Supervisor, service_spec
 from registration.admin.tokens import Scope, TokenStore
 from registration.config import RegistrationSettings
-from registration.db import create_engine, create_sessionmaker
 from registration.models import Participant
 
 EVENT = "bench-2027"

@@ -39,3 +39,20 @@ def test_infrastructure_and_services_are_all_there(compose):
 def test_registration_starts_only_after_migrations(compose):
     depends = compose["services"]["registration"]["depends_on"]
     assert depends["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_every_dockerfile_knows_every_workspace_member():
+    """`uv sync --frozen` in an image needs every member's pyproject.toml, even of other services."""
+    import glob
+    import tomllib
+
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    members = [
+        Path(path).relative_to(ROOT).as_posix()
+        for pattern in root["tool"]["uv"]["workspace"]["members"]
+        for path in glob.glob(str(ROOT / pattern))
+    ]
+    for name in APP_SERVICES:
+        dockerfile = (ROOT / "services" / name / "Dockerfile").read_text(encoding="utf-8")
+        for member in members:
+            assert f"{member}/pyproject.toml" in dockerfile, f"{name}'s Dockerfile lacks {member}"

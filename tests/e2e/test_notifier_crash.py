@@ -13,6 +13,7 @@ import asyncio
 from collections import Counter
 
 import pytest
+from database.engine import create_engine, create_sessionmaker
 from sqlalchemy import select
 
 from common.messaging import EXCHANGE, publish_headers
@@ -20,7 +21,6 @@ from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import factories, infra
 from devkit.processes import Supervisor, service_spec
-from notifier.db import create_engine, create_sessionmaker
 from notifier.models import Delivery
 
 pytestmark = pytest.mark.e2e

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from database.engine import create_engine, create_sessionmaker, database_check
 from fastapi import FastAPI
 
 from common.cache import attach_redis
@@ -13,7 +14,6 @@ from common.sharding import consume_by_lease
 from notifier import __version__
 from notifier.admin import deliveries_router
 from notifier.config import NotifierSettings
-from notifier.db import create_engine, create_sessionmaker, database_check
 from notifier.delivery_log import DeliveryLog
 from notifier.email.event_facts import load_event_facts
 from notifier.email.mailer import LogMailer, Mailer, SmtpMailer

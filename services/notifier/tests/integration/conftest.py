@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
+from database.engine import create_engine, create_sessionmaker
 from faststream.rabbit import RabbitBroker
 
 from common.contracts import Contract
@@ -18,7 +19,6 @@ from common.messaging import EXCHANGE, publish_headers
 from devkit import gateway_standin, infra
 from notifier.app import create_app
 from notifier.config import NotifierSettings
-from notifier.db import create_engine, create_sessionmaker
 from notifier.delivery_log import DeliveryLog
 from notifier.models import Delivery
 

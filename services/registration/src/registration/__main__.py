@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from database.engine import create_engine, create_sessionmaker
+
 from common.runner import serve
 from registration import migrate
 from registration.admin.tokens import TokenStore, parse_scopes
 from registration.app import SERVICE, create_app
 from registration.config import RegistrationSettings
-from registration.db import create_engine, create_sessionmaker
 from registration.key_rotation import reencrypt_cpfs, rows_per_key
 
 

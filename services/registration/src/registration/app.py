@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from database.engine import create_engine, create_sessionmaker, database_check
 from fastapi import FastAPI
 
 from common.contracts import (
@@ -21,7 +22,6 @@ from registration.admin.exports import ParticipantExport
 from registration.admin.queries import ParticipantQueries
 from registration.admin.tokens import TokenStore
 from registration.config import RegistrationSettings
-from registration.db import create_engine, create_sessionmaker, database_check
 from registration.handlers import register_handlers
 from registration.outbox import OutboxRelay
 from registration.service import Registrations

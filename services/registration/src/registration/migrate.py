@@ -1,60 +1,13 @@
-"""Apply (or create) Alembic migrations of the participant database."""
+"""Migrations of the participant database (the Alembic scripts in `migrations/`, beside this module)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from database.migrations import Migrations
 
-from registration.db import ensure_database
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
-    return config
-
-
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Create the database if missing, then migrate it to ``revision``."""
-    asyncio.run(ensure_database(database_url))
-    command.upgrade(alembic_config(database_url), revision)
-
-
-def make_revision(database_url: str, message: str) -> None:
-    command.revision(alembic_config(database_url), message=message, autogenerate=True)
-
-
-async def current_revision(database_url: str) -> str | None:
-    """The schema's Alembic revision, or None while the database or its version table is missing."""
-    engine = create_async_engine(database_url, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-            return None if revision is None else str(revision)
-    except (OperationalError, DBAPIError, OSError):
-        return None
-    finally:
-        await engine.dispose()
-
-
-def wait_migrated(database_url: str, timeout_s: float) -> bool:
-    """Wait until the migration job has brought the schema to this release's head (a pod's init step)."""
-    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if asyncio.run(current_revision(database_url)) == head:
-            return True
-        time.sleep(2)
-    return False
+MIGRATIONS = Migrations(Path(__file__).parent / "migrations")
+upgrade = MIGRATIONS.upgrade
+make_revision = MIGRATIONS.make_revision
+wait_migrated = MIGRATIONS.wait_migrated
+alembic_config = MIGRATIONS.config

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import schemathesis
 from asgi_lifespan import LifespanManager
+from database.engine import create_engine, create_sessionmaker
 from hypothesis import HealthCheck, given, settings
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -19,7 +20,6 @@ from sqlalchemy import select
 from registration.admin.tokens import Scope, TokenStore
 from registration.app import create_app
 from registration.config import RegistrationSettings
-from registration.db import create_engine, create_sessionmaker
 from registration.models import AuditEntry
 from registration.service import Registrations
 

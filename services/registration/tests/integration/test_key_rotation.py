@@ -7,13 +7,13 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from database.engine import create_engine, create_sessionmaker
 from sqlalchemy import select
 from validate_docbr import CPF
 
 from common.contracts import Provider, SubmitRegistration
 from registration.config import RegistrationSettings
 from registration.cpf_vault import CpfVault, Sealed, parse_key_ring
-from registration.db import create_engine, create_sessionmaker
 from registration.key_rotation import reencrypt_cpfs, rows_per_key
 from registration.models import Participant
 from registration.service import Registrations

@@ -9,6 +9,7 @@ import uuid
 import aio_pika
 import pytest
 from asgi_lifespan import LifespanManager
+from database.engine import create_engine, create_sessionmaker
 from sqlalchemy import select
 
 from common.contracts import (
@@ -23,7 +24,6 @@ from common.messaging import EXCHANGE
 from registration.app import create_app
 from registration.capacity import Capacity
 from registration.config import RegistrationSettings
-from registration.db import create_engine, create_sessionmaker
 from registration.models import OutboxMessage, Participant
 from registration.service import Registrations
 

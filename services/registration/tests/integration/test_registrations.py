@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from asgi_lifespan import LifespanManager
+from database.engine import create_engine, create_sessionmaker
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import func, select
 
@@ -27,7 +28,6 @@ from common.contracts import (
 from common.messaging import EXCHANGE, REGISTRATION_CHECKS, REGISTRATION_FINDS, REGISTRATION_SUBMITS
 from registration.app import create_app
 from registration.config import RegistrationSettings
-from registration.db import create_engine, create_sessionmaker
 from registration.models import Participant
 from registration.service import Registrations
 

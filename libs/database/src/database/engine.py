@@ -1,4 +1,4 @@
-"""Database engine and its readiness check."""
+"""The async engine, sessions, readiness check and "create the database if missing"."""
 
 from __future__ import annotations
 

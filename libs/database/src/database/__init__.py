@@ -1,0 +1,1 @@
+"""PostgreSQL the same way in every service that owns data (registration, notifier)."""
