@@ -1,0 +1,171 @@
+"""The full accounting after a run: every accepted message answered exactly once and in order,
+every completed registration present once, every registration event published once.
+
+Everything that breaks an invariant is listed by user and step, so a failing scenario says exactly
+what was lost or duplicated.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from devkit.harness.script import CONFIRM_STEP, SCRIPT
+from devkit.harness.users import Users
+
+SHOWN = 10  # examples listed per kind of breach
+
+
+@dataclass
+class Accounting:
+    users: int = 0
+    users_finished: int = 0
+    messages_accepted: int = 0
+    messages_never_accepted: list[str] = field(default_factory=list)
+    replies_expected: int = 0
+    replies_received: int = 0
+    lost: list[str] = field(default_factory=list)  # an accepted message without (all) its replies
+    duplicated: list[str] = field(default_factory=list)  # one command received more than once
+    extra: list[str] = field(default_factory=list)  # more replies to one message than it deserved
+    out_of_order: list[str] = field(default_factory=list)
+    unknown_sends: int = 0  # sends the stand-in got that no inbound explains
+    registrations_expected: int = 0
+    registrations_found: int = 0
+    registrations_missing: list[str] = field(default_factory=list)
+    registrations_duplicated: list[str] = field(default_factory=list)
+    registration_events: int | None = None  # None: this build publishes none (not checked)
+    registration_events_duplicated: list[str] = field(default_factory=list)
+    registration_events_missing: list[str] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return not (
+            self.messages_never_accepted
+            or self.lost
+            or self.duplicated
+            or self.extra
+            or self.out_of_order
+            or self.unknown_sends
+            or self.registrations_missing
+            or self.registrations_duplicated
+            or self.registration_events_duplicated
+            or self.registration_events_missing
+        )
+
+    def breaches(self) -> dict[str, Any]:
+        """Only what went wrong, with counts and the first examples."""
+        out: dict[str, Any] = {}
+        for name in (
+            "messages_never_accepted", "lost", "duplicated", "extra", "out_of_order",
+            "registrations_missing", "registrations_duplicated",
+            "registration_events_duplicated", "registration_events_missing",
+        ):  # fmt: skip
+            items: list[str] = getattr(self, name)
+            if items:
+                out[name] = {"count": len(items), "examples": items[:SHOWN]}
+        if self.unknown_sends:
+            out["unknown_sends"] = self.unknown_sends
+        return out
+
+    def summary(self) -> str:
+        events = (
+            "not published by this build" if self.registration_events is None else self.registration_events
+        )
+        lines = [
+            f"users {self.users} (finished {self.users_finished}), messages accepted "
+            f"{self.messages_accepted}, replies {self.replies_received}/{self.replies_expected}, "
+            f"registrations {self.registrations_found}/{self.registrations_expected}, "
+            f"registration.completed events: {events}",
+            "invariants: HOLD" if self.holds else "invariants: BROKEN",
+        ]
+        for name, breach in self.breaches().items():
+            lines.append(f"  {name}: {breach}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, list):
+                data[key] = {"count": len(value), "examples": value[:SHOWN]}
+        data["holds"] = self.holds
+        return data
+
+
+def account_messages(users: Users) -> Accounting:
+    acc = Accounting(users=len(users.runs))
+    sends = Counter(s.command_id for s in users.graph.sends)
+    acc.unknown_sends = len(users.unknown_sends)
+    acc.duplicated = [
+        f"command {cid}: user {users.by_command[cid][0].user} step {users.by_command[cid][0].step} "
+        f"received {n}×"
+        for cid, n in sends.items()
+        if n > 1 and cid in users.by_command
+    ]
+    for run in users.runs:
+        acc.users_finished += run.finished_at is not None
+        arrival: list[tuple[float, int, int]] = []
+        for turn in run.turns:
+            where = f"user {turn.user} step {turn.step} ({SCRIPT[turn.step].text!r})"
+            if turn.accepted_at is None:
+                acc.messages_never_accepted.append(f"{where}: answers {turn.statuses}")
+                continue
+            acc.messages_accepted += 1
+            acc.replies_expected += turn.expected
+            indices = {i for i, _ in turn.replies}
+            acc.replies_received += len(indices & set(range(turn.expected)))
+            missing = sorted(set(range(turn.expected)) - indices)
+            if missing:
+                acc.lost.append(f"{where}: replies {missing} of {turn.expected} never sent")
+            beyond = sorted(indices - set(range(turn.expected)))
+            if beyond:
+                acc.extra.append(f"{where}: unexpected replies {beyond}")
+            arrival += [(send.arrived_at, turn.step, index) for index, send in turn.replies]
+        order = [(step, index) for _, step, index in sorted(arrival)]
+        if order != sorted(order):
+            first = next(i for i in range(1, len(order)) if order[i] < order[i - 1])
+            acc.out_of_order.append(
+                f"user {run.persona.number}: reply (step, index) {order[first]} after {order[first - 1]}"
+            )
+    return acc
+
+
+async def account_registrations(acc: Accounting, users: Users, database_url: str) -> None:
+    """Each user whose confirmation was accepted is registered once, under the corrected e-mail."""
+    expected = {
+        r.persona.corrected_email: r.persona.number
+        for r in users.runs
+        if len(r.turns) > CONFIRM_STEP and r.turns[CONFIRM_STEP].accepted_at is not None
+    }
+    acc.registrations_expected = len(expected)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT email, count(*) FROM participants GROUP BY email"))
+            found = {str(email): int(n) for email, n in rows}
+    finally:
+        await engine.dispose()
+    acc.registrations_found = sum(found.get(email, 0) for email in expected)
+    for email, number in expected.items():
+        if email not in found:
+            acc.registrations_missing.append(f"user {number} ({email})")
+        elif found[email] > 1:
+            acc.registrations_duplicated.append(f"user {number} ({email}) registered {found[email]}×")
+
+
+def account_events(acc: Accounting, completed: list[dict[str, Any]]) -> None:
+    """``registration.completed`` events seen on the bus: one per registration, none twice."""
+    if not completed and acc.registrations_found:
+        acc.registration_events = None  # the registration outbox is not in this build yet
+        return
+    acc.registration_events = len(completed)
+    per_registration = Counter(str(e.get("registration_id")) for e in completed)
+    acc.registration_events_duplicated = [f"registration {r}: {n} events" for r, n in per_registration.items()
+                                          if n > 1]  # fmt: skip
+    if len(per_registration) < acc.registrations_found:
+        acc.registration_events_missing = [
+            f"{acc.registrations_found - len(per_registration)} registrations without an event"
+        ]
