@@ -2,7 +2,7 @@
 
 Each scenario starts a fresh system and ends with the full accounting (every accepted message
 answered exactly once and in order, every completed registration present once). A scenario with a
-known gap is xfail (strict: when it starts holding, the test says so and the mark must go).
+known gap is xfail, not strict: a crash window is hit by chance, so a run may pass (XPASS says so).
 Scenarios that stop the machine's RabbitMQ, PostgreSQL or Redis always start it again; they run
 only when no other test run shares the machine (CI runs alone), and are skipped otherwise.
 """
@@ -10,6 +10,7 @@ only when no other test run shares the machine (CI runs alone), and are skipped 
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -24,8 +25,12 @@ REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 def _params() -> list[object]:
     params: list[object] = []
     for scenario in chaos.SCENARIOS:
-        marks = [pytest.mark.xfail(reason=scenario.known_gap, strict=True)] if scenario.known_gap else []
-        params.append(pytest.param(scenario, marks=marks, id=scenario.name.replace(" ", "-")))
+        marks = [pytest.mark.xfail(reason=scenario.known_gap, strict=False)] if scenario.known_gap else []
+        params.append(
+            pytest.param(
+                scenario, marks=marks, id=re.sub(r"[^a-z0-9]+", "-", scenario.name.lower()).strip("-")
+            )
+        )
     return params
 
 

@@ -10,11 +10,13 @@ them). ``known_gap`` names what does not hold yet and why; the CI smoke marks th
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from devkit.bus import tap
 from devkit.harness import faults
@@ -164,7 +166,21 @@ async def run(
             account_events(accounting, events.bodies)
             if system.graph.refused:
                 notes.append(f"Graph stand-in refused {system.graph.refused} sends during the fault")
+            parked = await asyncio.to_thread(dead_letters, system.amqp_url)
+            if parked:
+                notes.append(f"dead-lettered (kept, replayable): {parked}")
     return Outcome(scenario.name, accounting, time.perf_counter() - begin, notes)
+
+
+def dead_letters(amqp_url: str) -> dict[str, int]:
+    """Messages waiting in the vhost's dead-letter queues: where a lost reply went."""
+    vhost = unquote(urlsplit(amqp_url).path.lstrip("/"))
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    depths = (line.split() for line in out.stdout.splitlines())
+    return {name: int(n) for name, n in depths if name.endswith(".dlq") and int(n)}
 
 
 def _replies_per_line() -> list[int]:
