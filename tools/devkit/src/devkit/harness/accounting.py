@@ -135,10 +135,13 @@ def account_messages(users: Users) -> Accounting:
 
 async def account_registrations(acc: Accounting, users: Users, database_url: str) -> None:
     """Each user whose confirmation was accepted is registered once, under the corrected e-mail."""
-    expected = {
-        r.persona.corrected_email: r.persona.number
-        for r in users.runs
-        if len(r.turns) > CONFIRM_STEP and r.turns[CONFIRM_STEP].accepted_at is not None
+    confirmed = [
+        r for r in users.runs if len(r.turns) > CONFIRM_STEP and r.turns[CONFIRM_STEP].accepted_at is not None
+    ]
+    expected = {r.persona.corrected_email: r.persona.number for r in confirmed}
+    told = {
+        r.persona.number: " / ".join(s.text for _, s in r.turns[CONFIRM_STEP].replies)[:160]
+        for r in confirmed
     }
     acc.registrations_expected = len(expected)
     engine = create_async_engine(database_url)
@@ -151,7 +154,7 @@ async def account_registrations(acc: Accounting, users: Users, database_url: str
     acc.registrations_found = sum(found.get(email, 0) for email in expected)
     for email, number in expected.items():
         if email not in found:
-            acc.registrations_missing.append(f"user {number} ({email})")
+            acc.registrations_missing.append(f"user {number} ({email}), told: {told[number]!r}")
         elif found[email] > 1:
             acc.registrations_duplicated.append(f"user {number} ({email}) registered {found[email]}×")
 
