@@ -9,7 +9,7 @@ webhook → reply latency p50/p95/p99, CPU per message per service, registration
 duplicated / out-of-order replies, Redis bytes per live conversation, and our throughput as a
 ratio of the relay's.
 
-Usage: python bench/load.py [--users 2000] [--stage-seconds 8] [--no-relay]
+Usage: python bench/load.py [--users 2000] [--stage-seconds 8] [--no-relay] [--steady RATE]
 """
 
 from __future__ import annotations
@@ -125,15 +125,19 @@ async def measure(target: Target, args: argparse.Namespace, run: str) -> dict[st
     events: list[dict[str, Any]] = []
     async with Users(target.graph, target.ingress_urls, target.secret, expected, run=run) as users:
         async with tap_events(target.amqp_url) as events:
-            stages = await ramp(users, ramp_people, meter, start=args.start_rate, factor=args.factor,
-                                seconds=args.stage_seconds)  # fmt: skip
-            await users.drain(timeout=90)
-            peak = max(stages, key=lambda s: s.achieved)
-            half = peak.achieved / 2
+            if args.steady:  # no ramp: the steady stage alone, at this rate
+                stages = []
+                half = args.steady
+            else:
+                stages = await ramp(users, ramp_people, meter, start=args.start_rate, factor=args.factor,
+                                    seconds=args.stage_seconds)  # fmt: skip
+                await users.drain(timeout=90)
+                half = max(stages, key=lambda s: s.achieved).achieved / 2
             seconds = min(30.0, reserve * len(SCRIPT) / half)
             steady = await stage("half rate", users, steady_people, half, seconds, meter)
             await users.drain(timeout=90)
             await asyncio.sleep(2)  # stray duplicates would arrive now
+            peak = max([*stages, steady], key=lambda s: s.achieved)
             for s in [*stages, steady]:
                 s.measure(users)
                 print(s.line(), flush=True)
@@ -215,6 +219,7 @@ async def main_async(args: argparse.Namespace) -> None:
     if "relay" in report:
         print(f"; bare relay {report['relay']['sustained_msgs_per_s']} msgs/s; "
               f"ratio {report['ratio_to_relay']}", end="")  # fmt: skip
+    print()
     for key in ("congress", "relay"):
         if key in report:
             t = report[key]
@@ -253,6 +258,9 @@ def main() -> None:
     parser.add_argument("--conversation-replicas", type=int, default=1)
     parser.add_argument("--redis-db", type=int, default=10)
     parser.add_argument("--no-relay", action="store_true")
+    parser.add_argument(
+        "--steady", type=float, help="skip the ramp: one steady stage at this rate (messages/s)"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -40,6 +40,9 @@ class Accounting:
     registration_events: int | None = None  # None: this build publishes none (not checked)
     registration_events_duplicated: list[str] = field(default_factory=list)
     registration_events_missing: list[str] = field(default_factory=list)
+    confirmation_emails: int | None = None  # None: this build sends none (not checked)
+    emails_missing: list[str] = field(default_factory=list)
+    emails_duplicated: list[str] = field(default_factory=list)
 
     @property
     def holds(self) -> bool:
@@ -54,6 +57,8 @@ class Accounting:
             or self.registrations_duplicated
             or self.registration_events_duplicated
             or self.registration_events_missing
+            or self.emails_missing
+            or self.emails_duplicated
         )
 
     def breaches(self) -> dict[str, Any]:
@@ -63,6 +68,7 @@ class Accounting:
             "messages_never_accepted", "lost", "duplicated", "extra", "out_of_order",
             "registrations_missing", "registrations_duplicated",
             "registration_events_duplicated", "registration_events_missing",
+            "emails_missing", "emails_duplicated",
         ):  # fmt: skip
             items: list[str] = getattr(self, name)
             if items:
@@ -75,11 +81,12 @@ class Accounting:
         events = (
             "not published by this build" if self.registration_events is None else self.registration_events
         )
+        mails = "not sent by this build" if self.confirmation_emails is None else self.confirmation_emails
         lines = [
             f"users {self.users} (finished {self.users_finished}), messages accepted "
             f"{self.messages_accepted}, replies {self.replies_received}/{self.replies_expected}, "
             f"registrations {self.registrations_found}/{self.registrations_expected}, "
-            f"registration.completed events: {events}",
+            f"registration.completed events: {events}, confirmation e-mails: {mails}",
             "invariants: HOLD" if self.holds else "invariants: BROKEN",
         ]
         for name, breach in self.breaches().items():
@@ -172,3 +179,19 @@ def account_events(acc: Accounting, completed: list[dict[str, Any]]) -> None:
         acc.registration_events_missing = [
             f"{acc.registrations_found - len(per_registration)} registrations without an event"
         ]
+
+
+def account_emails(acc: Accounting, users: Users, recipients: list[str]) -> None:
+    """One confirmation e-mail per registration, to the corrected address, none twice."""
+    if not recipients:
+        acc.confirmation_emails = None  # the notifier's e-mail is not in this build yet
+        return
+    acc.confirmation_emails = len(recipients)
+    got = Counter(recipients)
+    for run in users.runs:
+        email = run.persona.corrected_email
+        if len(run.turns) > CONFIRM_STEP and run.turns[CONFIRM_STEP].accepted_at is not None:
+            if got[email] == 0:
+                acc.emails_missing.append(f"user {run.persona.number} ({email})")
+            elif got[email] > 1:
+                acc.emails_duplicated.append(f"user {run.persona.number} ({email}): {got[email]} e-mails")

@@ -1,5 +1,6 @@
 """The system under test: the four services as processes (N replicas each) against a throwaway
-RabbitMQ vhost, PostgreSQL database and Redis db, with a Graph API stand-in as the provider.
+RabbitMQ vhost, PostgreSQL database and Redis db, with a Graph API stand-in as the provider and
+an SMTP stand-in as the mail server.
 
 A service can be SIGKILLed and started again mid-load (``kill`` / ``restart``), the way a crashed
 container comes back.
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from devkit import infra
 from devkit.harness.graph import LoadGraph
+from devkit.harness.smtp import SmtpStandin
 from devkit.processes import SERVICES, Child, Supervisor, service_spec
 
 APP_SECRET = "harness-app-secret"
@@ -39,6 +41,7 @@ class System:
     redis_url: str
     graph: LoadGraph
     ingress_urls: list[str]
+    smtp: SmtpStandin
     app_secret: str = APP_SECRET
 
     def children(self, service: str) -> list[Child]:
@@ -92,7 +95,10 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
 async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncIterator[System]:
     """Start everything; on exit stop the services and drop the vhost and database."""
     graph = graph or LoadGraph()
+    smtp = SmtpStandin()
+    await smtp.start()
     async with AsyncExitStack() as stack:
+        stack.push_async_callback(smtp.stop)
         amqp_url = stack.enter_context(infra.rabbitmq_vhost("congress-harness"))
         database_url = stack.enter_context(infra.migrated_database("congress_harness"))
         redis_url = infra.redis_database(config.redis_db)
@@ -106,6 +112,8 @@ async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncI
             "META_ACCESS_TOKEN": "harness-access-token",
             "META_GRAPH_URL": graph_url,
             "LOG_LEVEL": config.log_level,
+            "SMTP_HOST": smtp.host,
+            "SMTP_PORT": str(smtp.port),
             **config.env,
         }
         specs = []
@@ -120,7 +128,7 @@ async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncI
                     ingress_urls.append(f"http://127.0.0.1:{port}")
         supervisor = Supervisor(stop_timeout=20)
         await supervisor.start(specs)
-        system = System(supervisor, amqp_url, database_url, redis_url, graph, ingress_urls)
+        system = System(supervisor, amqp_url, database_url, redis_url, graph, ingress_urls, smtp)
         try:
             await supervisor.wait_ready(timeout=90)
             yield system
