@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from devkit import infra
-from devkit.bus import tap
 from devkit.harness.accounting import account_events, account_messages, account_registrations
+from devkit.harness.events import registration_events
 from devkit.harness.graph import LoadGraph
 from devkit.harness.ramp import ramp, stage
 from devkit.harness.resources import CpuMeter, infra_pids, other_pytest_runs, redis_memory_by_family
@@ -170,8 +170,8 @@ async def tap_events(amqp_url: str | None) -> AsyncIterator[list[dict[str, Any]]
     if amqp_url is None:
         yield []
         return
-    async with tap(amqp_url, "registration.completed") as seen:
-        yield seen.bodies
+    async with registration_events(amqp_url) as seen:
+        yield seen
 
 
 async def redis_report(redis_url: str) -> dict[str, Any]:

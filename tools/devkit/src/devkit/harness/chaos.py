@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from devkit.bus import tap
 from devkit.harness import faults
 from devkit.harness.accounting import (
     Accounting,
@@ -27,6 +26,7 @@ from devkit.harness.accounting import (
     account_messages,
     account_registrations,
 )
+from devkit.harness.events import registration_events
 from devkit.harness.script import SCRIPT, personas
 from devkit.harness.system import System, SystemConfig, launch
 from devkit.harness.users import Users
@@ -157,7 +157,7 @@ async def run(
         if scenario.config.replicas.get("conversation", 1) > 1:
             await asyncio.sleep(5)  # the shards' leases settle
         async with (
-            tap(system.amqp_url, "registration.completed") as events,
+            registration_events(system.amqp_url) as events,
             Users(system.graph, system.ingress_urls, system.app_secret, _replies_per_line(),
                   run=run_id, turn_timeout_s=60, retry_for_s=180, duplicates=scenario.duplicates) as load,
         ):  # fmt: skip
@@ -172,7 +172,7 @@ async def run(
                 await account_registrations(accounting, load, system.database_url)
             except OSError as exc:  # pragma: no cover - the database did not come back
                 notes.append(f"registrations not counted: {exc!r}")
-            account_events(accounting, events.bodies)
+            account_events(accounting, events)
             account_emails(accounting, load, [r for mail in system.smtp.mails for r in mail.recipients])
             if system.graph.refused:
                 notes.append(f"Graph stand-in refused {system.graph.refused} sends during the fault")
