@@ -159,7 +159,7 @@ async def run(
         async with (
             registration_events(system.amqp_url) as events,
             Users(system.graph, system.ingress_urls, system.app_secret, _replies_per_line(),
-                  run=run_id, turn_timeout_s=60, retry_for_s=180, duplicates=scenario.duplicates) as load,
+                  run=run_id, turn_timeout_s=45, retry_for_s=180, duplicates=scenario.duplicates) as load,
         ):  # fmt: skip
             arrivals = asyncio.create_task(load.arrive(iter(people), users / span, span))
             await asyncio.sleep(fault_at_s)
