@@ -33,6 +33,9 @@ class Accounting:
     extra: list[str] = field(default_factory=list)  # more replies to one message than it deserved
     out_of_order: list[str] = field(default_factory=list)
     unknown_sends: int = 0  # sends the stand-in got that no inbound explains
+    # Answered, but not what the script expects (e.g. "try again later"): what the person saw,
+    # reported beside the invariants, not one of them.
+    dialogue_diverged: list[str] = field(default_factory=list)
     registrations_expected: int = 0
     registrations_found: int = 0
     registrations_missing: list[str] = field(default_factory=list)
@@ -91,6 +94,9 @@ class Accounting:
         ]
         for name, breach in self.breaches().items():
             lines.append(f"  {name}: {breach}")
+        if self.dialogue_diverged:
+            lines.append(f"  (not an invariant) dialogue diverged {len(self.dialogue_diverged)}×: "
+                         f"{self.dialogue_diverged[:3]}")  # fmt: skip
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -131,6 +137,9 @@ def account_messages(users: Users) -> Accounting:
             if beyond:
                 acc.extra.append(f"{where}: unexpected replies {beyond}")
             arrival += [(send.arrived_at, turn.step, index) for index, send in turn.replies]
+            said = " / ".join(s.text for _, s in sorted(turn.replies, key=lambda r: r[0]))
+            if turn.replies and SCRIPT[turn.step].expect not in said:
+                acc.dialogue_diverged.append(f"{where}: told {said[:160]!r}")
         order = [(step, index) for _, step, index in sorted(arrival)]
         if order != sorted(order):
             first = next(i for i in range(1, len(order)) if order[i] < order[i - 1])
