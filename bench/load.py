@@ -58,7 +58,10 @@ class Target:
 
 @asynccontextmanager
 async def congress(args: argparse.Namespace) -> AsyncIterator[Target]:
-    config = SystemConfig(replicas={"conversation": args.conversation_replicas}, redis_db=args.redis_db)
+    env = dict(item.split("=", 1) for item in args.env)
+    config = SystemConfig(
+        replicas={"conversation": args.conversation_replicas}, redis_db=args.redis_db, env=env
+    )
     async with launch(config) as system:
         groups: dict[str, list[int]] = {}
         for child in system.supervisor.children:
@@ -260,6 +263,8 @@ def main() -> None:
     parser.add_argument("--conversation-replicas", type=int, default=1)
     parser.add_argument("--redis-db", type=int, default=10)
     parser.add_argument("--no-relay", action="store_true")
+    extra = "services' extra environment, for A/B runs (OTEL_SDK_DISABLED=true)"
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help=extra)
     parser.add_argument(
         "--steady", type=float, help="skip the ramp: one steady stage at this rate (messages/s)"
     )
