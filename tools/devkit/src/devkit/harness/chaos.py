@@ -107,6 +107,10 @@ NOTIFIER_CRASH_WINDOW = (
     "notifier: a SIGKILL between the Graph API's answer and the ledger's 'done' re-sends on "
     "redelivery (claim take-over); the delivery log / inbox work on the notifier branch closes it"
 )
+INBOX_REJECTS = (
+    "conversation: around a broker restart, inbox messages can be dead-lettered instead of retried "
+    "(16 of 700 greetings in 1 of 3 runs went to conversation.inbox.dlq; the cause is not pinned yet)"
+)
 NOTIFIER_GIVES_UP = (
     "notifier: 5 in-process attempts (≈ 8 s of backoff) then the dead-letter queue, so a 30 s "
     "provider outage loses replies; broker retry queues are being built on the notifier branch"
@@ -121,7 +125,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         )
         for service in SERVICES
     ),
-    Scenario("restart RabbitMQ", _restart_rabbitmq, shared_infra=True, fault_seconds=5),
+    Scenario(
+        "restart RabbitMQ", _restart_rabbitmq, shared_infra=True, fault_seconds=5, known_gap=INBOX_REJECTS
+    ),
     Scenario("PostgreSQL down 10 s", _postgres_down, shared_infra=True, fault_seconds=10),
     Scenario("Redis down 10 s", _redis_down, shared_infra=True, fault_seconds=10),
     Scenario("Graph API 500 for 30 s", _graph_fails(500, 30), fault_seconds=30, known_gap=NOTIFIER_GIVES_UP),
@@ -179,7 +185,18 @@ async def run(
             parked = await asyncio.to_thread(dead_letters, system.amqp_url)
             if parked:
                 notes.append(f"dead-lettered (kept, replayable): {parked}")
+            if not accounting.holds:
+                notes += service_errors(system)
     return Outcome(scenario.name, accounting, time.perf_counter() - begin, notes)
+
+
+def service_errors(system: System, per_service: int = 3) -> list[str]:
+    """The services' last error lines (they run at WARNING): why something was lost."""
+    found = []
+    for child in system.supervisor.children:
+        errors = [line for line in child.lines if '"error"' in line or "Traceback" in line or "ERROR" in line]
+        found += [f"{child.spec.name}: {line[:400]}" for line in errors[-per_service:]]
+    return found
 
 
 def dead_letters(amqp_url: str) -> dict[str, int]:
