@@ -108,8 +108,9 @@ NOTIFIER_CRASH_WINDOW = (
     "redelivery (claim take-over); the delivery log / inbox work on the notifier branch closes it"
 )
 INBOX_REJECTS = (
-    "conversation: around a broker restart, inbox messages can be dead-lettered instead of retried "
-    "(16 of 700 greetings in 1 of 3 runs went to conversation.inbox.dlq; the cause is not pinned yet)"
+    "conversation: right after a broker restart a handler publishes its reply on a channel still "
+    "closed (ChannelInvalidStateError), raises, and the inbox message is rejected to "
+    "conversation.inbox.dlq instead of retried (1-16 of 700 lost in 3 of 5 runs)"
 )
 NOTIFIER_GIVES_UP = (
     "notifier: 5 in-process attempts (≈ 8 s of backoff) then the dead-letter queue, so a 30 s "
