@@ -7,7 +7,7 @@ UV_VERSION := 0.9.30
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-ingress bench-conversation bench-registration bench-notifier scale-demo compose-check clean
+.PHONY: help install rabbitmq-plugins run send migrate test test-fast fuzz lint fmt typecheck docs bench bench-pipeline bench-ingress bench-conversation bench-registration bench-notifier chaos chaos-smoke scale-demo compose-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,8 +58,17 @@ fmt: install ## format and auto-fix
 docs: install ## regenerate docs/asyncapi.yaml and docs/openapi/*.json
 	$(RUN) python -m devkit.docs docs
 
-bench: install ## end-to-end throughput and latency of the pipeline (prints figures)
+bench: install rabbitmq-plugins ## simulated users ramped to saturation, beside a bare relay (bench/results/*.json)
+	$(RUN) python bench/load.py $(BENCH_ARGS)
+
+bench-pipeline: install ## one greeting per user through the four services, closed loop (prints figures)
 	$(RUN) python bench/pipeline.py
+
+chaos: install rabbitmq-plugins ## every fault scenario under steady load, with the full accounting
+	$(RUN) python bench/chaos.py $(CHAOS_ARGS)
+
+chaos-smoke: install rabbitmq-plugins ## the CI version of make chaos: 50 users, each scenario once, asserted
+	$(RUN) pytest -m chaos tests/chaos
 
 bench-ingress: install ## ingress alone beside a bare signature-check-and-publish endpoint (prints figures)
 	$(RUN) python bench/ingress.py

@@ -1,0 +1,216 @@
+"""Fault scenarios under steady load, one at a time, each ending with the full accounting.
+
+Each scenario starts a fresh system (its own vhost, database and Redis db), runs ``users`` people
+through the script at a steady open-loop rate, injects its fault a few seconds in, waits for every
+user to finish, then accounts: every accepted message answered exactly once and in order, every
+completed registration present once (and its event published once, once this build publishes
+them). ``known_gap`` names what does not hold yet and why; the CI smoke marks those xfail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from devkit.harness import faults
+from devkit.harness.accounting import (
+    Accounting,
+    account_emails,
+    account_events,
+    account_messages,
+    account_registrations,
+)
+from devkit.harness.events import registration_events
+from devkit.harness.script import SCRIPT, personas
+from devkit.harness.system import System, SystemConfig, launch
+from devkit.harness.users import Users
+from devkit.processes import SERVICES
+
+Fault = Callable[[System], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    fault: Fault
+    config: SystemConfig = field(default_factory=SystemConfig)
+    shared_infra: bool = False  # stops a server every test run on this machine uses
+    duplicates: bool = False  # every webhook delivered twice, some late
+    fault_seconds: float = 0.0  # how long the fault lasts (the load spans it)
+    known_gap: str | None = None
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    accounting: Accounting
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return self.accounting.holds
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "seconds": round(self.seconds, 1), "holds": self.holds,
+                "notes": self.notes, "accounting": self.accounting.to_json()}  # fmt: skip
+
+
+def _kill(service: str, down_s: float = 1.0) -> Fault:
+    async def fault(system: System) -> None:
+        await system.restart(service, down_s=down_s)
+
+    return fault
+
+
+def _graph_fails(status: int, seconds: float) -> Fault:
+    async def fault(system: System) -> None:
+        system.graph.fail_for(seconds, status)
+        await asyncio.sleep(seconds)
+
+    return fault
+
+
+async def _restart_rabbitmq(system: System) -> None:
+    async with faults.rabbitmq_stopped():
+        await asyncio.sleep(2)
+    await system.supervisor.wait_ready(timeout=90)
+
+
+async def _postgres_down(system: System) -> None:
+    async with faults.postgres_stopped():
+        await asyncio.sleep(10)
+    await system.supervisor.wait_ready(timeout=90)
+
+
+async def _redis_down(system: System) -> None:
+    async with faults.redis_stopped():
+        await asyncio.sleep(10)
+    await system.supervisor.wait_ready(timeout=90)
+
+
+async def _smtp_down(system: System) -> None:
+    await system.smtp.down_for(30)
+
+
+async def _nothing(system: System) -> None:
+    return None
+
+
+NOTIFIER_CRASH_WINDOW = (
+    "notifier: a SIGKILL between the Graph API's answer and the ledger's 'done' re-sends on "
+    "redelivery (claim take-over); the delivery log / inbox work on the notifier branch closes it"
+)
+INBOX_REJECTS = (
+    "conversation: right after a broker restart a handler publishes its reply on a channel still "
+    "closed (ChannelInvalidStateError), raises, and the inbox message is rejected to "
+    "conversation.inbox.dlq instead of retried (1-16 of 700 lost in 3 of 5 runs)"
+)
+NOTIFIER_GIVES_UP = (
+    "notifier: 5 in-process attempts (≈ 8 s of backoff) then the dead-letter queue, so a 30 s "
+    "provider outage loses replies; broker retry queues are being built on the notifier branch"
+)
+
+SCENARIOS: tuple[Scenario, ...] = (
+    *(
+        Scenario(
+            f"kill -9 {service}",
+            _kill(service),
+            known_gap=NOTIFIER_CRASH_WINDOW if service == "notifier" else None,
+        )
+        for service in SERVICES
+    ),
+    Scenario(
+        "restart RabbitMQ", _restart_rabbitmq, shared_infra=True, fault_seconds=5, known_gap=INBOX_REJECTS
+    ),
+    Scenario("PostgreSQL down 10 s", _postgres_down, shared_infra=True, fault_seconds=10),
+    Scenario("Redis down 10 s", _redis_down, shared_infra=True, fault_seconds=10),
+    Scenario("Graph API 500 for 30 s", _graph_fails(500, 30), fault_seconds=30, known_gap=NOTIFIER_GIVES_UP),
+    Scenario("Graph API 429 for 30 s", _graph_fails(429, 30), fault_seconds=30, known_gap=NOTIFIER_GIVES_UP),
+    Scenario("SMTP down for 30 s", _smtp_down, fault_seconds=30),
+    Scenario("webhooks twice, some late", _nothing, duplicates=True),
+    Scenario(
+        "3 conversation replicas, one killed",
+        _kill("conversation-2", down_s=5),
+        config=SystemConfig(replicas={"conversation": 3}),
+    ),
+)
+NOT_YET: dict[str, str] = {}  # scenario -> why it cannot run on this build
+
+
+def by_name(name: str) -> Scenario:
+    return next(s for s in SCENARIOS if s.name == name)
+
+
+async def run(
+    scenario: Scenario, *, users: int = 50, rate: float = 60.0, fault_at_s: float = 3.0, redis_db: int = 10
+) -> Outcome:
+    """One scenario on a fresh system: steady load at ``rate`` messages/s, the fault ``fault_at_s``
+    in, then every user to the end and the accounting."""
+    begin = time.perf_counter()
+    config = SystemConfig(replicas=scenario.config.replicas, redis_db=redis_db, env=scenario.config.env)
+    run_id = uuid.uuid4().hex[:6]
+    people = personas(users, run_id)
+    # The arrivals span the fault, so it hits users at every step of the script.
+    span = max(users * len(SCRIPT) / rate, fault_at_s + scenario.fault_seconds + 5)
+    notes: list[str] = []
+    async with launch(config) as system:
+        if scenario.config.replicas.get("conversation", 1) > 1:
+            await asyncio.sleep(5)  # the shards' leases settle
+        async with (
+            registration_events(system.amqp_url) as events,
+            Users(system.graph, system.ingress_urls, system.app_secret, _replies_per_line(),
+                  run=run_id, turn_timeout_s=45, retry_for_s=180, duplicates=scenario.duplicates) as load,
+        ):  # fmt: skip
+            arrivals = asyncio.create_task(load.arrive(iter(people), users / span, span))
+            await asyncio.sleep(fault_at_s)
+            await scenario.fault(system)
+            await arrivals
+            await load.drain(timeout=240)
+            await asyncio.sleep(3)  # a late duplicate would arrive now
+            accounting = account_messages(load)
+            try:
+                await account_registrations(accounting, load, system.database_url)
+            except OSError as exc:  # pragma: no cover - the database did not come back
+                notes.append(f"registrations not counted: {exc!r}")
+            account_events(accounting, events)
+            account_emails(accounting, load, [r for mail in system.smtp.mails for r in mail.recipients])
+            if system.graph.refused:
+                notes.append(f"Graph stand-in refused {system.graph.refused} sends during the fault")
+            parked = await asyncio.to_thread(dead_letters, system.amqp_url)
+            if parked:
+                notes.append(f"dead-lettered (kept, replayable): {parked}")
+            if not accounting.holds:
+                notes += service_errors(system)
+    return Outcome(scenario.name, accounting, time.perf_counter() - begin, notes)
+
+
+def service_errors(system: System, per_service: int = 3) -> list[str]:
+    """The services' last error lines (they run at WARNING): why something was lost."""
+    found = []
+    for child in system.supervisor.children:
+        errors = [line for line in child.lines if '"error"' in line or "Traceback" in line or "ERROR" in line]
+        found += [f"{child.spec.name}: {line[:400]}" for line in errors[-per_service:]]
+    return found
+
+
+def dead_letters(amqp_url: str) -> dict[str, int]:
+    """Messages waiting in the vhost's dead-letter queues: where a lost reply went."""
+    vhost = unquote(urlsplit(amqp_url).path.lstrip("/"))
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    depths = (line.split() for line in out.stdout.splitlines())
+    return {name: int(n) for name, n in depths if name.endswith(".dlq") and int(n)}
+
+
+def _replies_per_line() -> list[int]:
+    """The offline engine answers every line of the script with one message (checked by make bench)."""
+    return [1] * len(SCRIPT)
