@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import aio_pika
-from aiormq.exceptions import AMQPError
+from aiormq.exceptions import AMQPConnectionError, AMQPError, ChannelClosed, ChannelInvalidStateError
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import (
     Channel,
@@ -33,6 +34,7 @@ from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from opentelemetry import propagate, trace
 from pydantic import BaseModel
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from common.contracts import (
     CancelRegistration,
@@ -62,6 +64,9 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from common.settings import ServiceSettings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 EXCHANGE = RabbitExchange("congress", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTER_EXCHANGE = RabbitExchange("congress.dlx", type=ExchangeType.TOPIC, durable=True)
@@ -371,6 +376,29 @@ def subscriber(broker: RabbitBroker, queue: ConsumerQueue) -> RabbitSubscriber:
         ack_policy=AckPolicy.REJECT_ON_ERROR,
         title=f"{queue.name}:consume",
     )
+
+
+# What a publish raises while the broker restarts or the connection is being re-established (the
+# robust connection comes back by itself). Not an unroutable or nacked message: those are answers.
+TRANSIENT_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
+    AMQPConnectionError,
+    ChannelClosed,
+    ChannelInvalidStateError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def retry_transient(publish: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Retry a publish through a broker restart (≈ 1 min, jittered backoff) instead of failing the
+    handler, which would dead-letter a message that only met a restart. A publish that timed out may
+    have gone through: consumers dedupe on message ids, so sending it again is safe."""
+    return retry(
+        retry=retry_if_exception_type(TRANSIENT_PUBLISH_ERRORS),
+        wait=wait_exponential_jitter(multiplier=0.2, max=5),
+        stop=stop_after_delay(60),
+        reraise=True,
+    )(publish)
 
 
 def reply(answer: BaseModel) -> RabbitResponse:

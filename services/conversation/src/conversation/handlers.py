@@ -11,7 +11,7 @@ from common.contracts import (
     MessageReceived,
     SendWhatsAppMessage,
 )
-from common.messaging import CONVERSATION_INBOX, publish_headers, publisher
+from common.messaging import CONVERSATION_INBOX, publish_headers, publisher, retry_transient
 from common.sharding import Handler, ShardConsumers
 from conversation.service import Conversation, handle_message, record_human_activity
 
@@ -41,11 +41,13 @@ class Outbound:
         self._sends = publisher(broker, SendWhatsAppMessage, timeout=publish_timeout_s)
         self._handoffs = publisher(broker, HandoffRequested, timeout=publish_timeout_s)
 
+    @retry_transient
     async def send(self, command: SendWhatsAppMessage) -> None:
         # The partition key routes the command to the notifier inbox shard of its conversation.
         await self._sends.publish(
             command, message_id=str(command.message_id), headers=dict(publish_headers(command))
         )
 
+    @retry_transient
     async def handoff(self, event: HandoffRequested) -> None:
         await self._handoffs.publish(event, message_id=str(event.message_id))

@@ -101,6 +101,7 @@ async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncI
         stack.push_async_callback(smtp.stop)
         amqp_url = stack.enter_context(infra.rabbitmq_vhost("congress-harness"))
         database_url = stack.enter_context(infra.migrated_database("congress_harness"))
+        notifier_db = stack.enter_context(infra.migrated_database("congress_harness_n", service="notifier"))
         redis_url = infra.redis_database(config.redis_db)
         graph_url = await stack.enter_async_context(serve(graph.app()))
         env = {
@@ -108,6 +109,10 @@ async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncI
             "AMQP_URL": amqp_url,
             "REDIS_URL": redis_url,
             "DATABASE_URL": database_url,
+            "NOTIFIER_DATABASE_URL": notifier_db,
+            # The stand-in is one business number: Meta's 80 sends/s tier would cap the whole run.
+            "RATE_LIMIT_BUSINESS_PER_S": "0",
+            "RATE_LIMIT_RECIPIENT_PER_MINUTE": "0",
             "META_APP_SECRET": APP_SECRET,
             "META_ACCESS_TOKEN": "harness-access-token",
             "META_GRAPH_URL": graph_url,
