@@ -23,7 +23,7 @@ from common.contracts import (
     SubmitOutcome,
     TextContent,
 )
-from conversation.domain.machine import (
+from conversation.domain.registry_queries import (
     Answer,
     Cancel,
     Cancelled,

@@ -24,7 +24,7 @@ from common.contracts import (
 from common.contracts.registration import submission_id
 from common.logging import get_logger
 from common.messaging import publisher
-from conversation.domain.machine import (
+from conversation.domain.registry_queries import (
     Answer,
     Cancel,
     Cancelled,

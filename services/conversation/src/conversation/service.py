@@ -19,7 +19,8 @@ from common.contracts import (
 from common.contracts.base import utcnow
 from common.logging import get_logger
 from conversation.domain import machine
-from conversation.domain.machine import Inbound, Outcome, Policy, Submitted
+from conversation.domain.machine import Inbound, Outcome, Policy
+from conversation.domain.registry_queries import Submitted
 from conversation.domain.replies import Reply
 from conversation.domain.session import ChatSession
 from conversation.domain.understanding import Understanding

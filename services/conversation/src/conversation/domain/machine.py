@@ -11,14 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
 
 from common.contracts import CancelOutcome, MessageKind, RegistrationStatus, RegistrationView, SubmitOutcome
-from conversation.domain import answers, prompts, validation
+from conversation.domain import answers, prompts
 from conversation.domain.form import LABELS, ORDER, RegistrationForm
-from conversation.domain.places import fold, split_city_and_state, states_with_city
+from conversation.domain.registry_queries import (
+    Answer,
+    Cancel,
+    Cancelled,
+    CheckTaken,
+    Found,
+    Lookup,
+    Query,
+    Submit,
+    Submitted,
+    Taken,
+    Unavailable,
+)
 from conversation.domain.replies import YES_NO, Reply
 from conversation.domain.session import ChatSession, Step
+from conversation.domain.slots import apply_value
 from conversation.domain.understanding import (
     EngineContext,
     Expecting,
@@ -28,69 +40,6 @@ from conversation.domain.understanding import (
     Understanding,
 )
 from conversation.knowledge import EventKnowledge
-
-# --- what the machine asks of the registration service, and the answers ---------------------
-
-
-@dataclass(frozen=True)
-class CheckTaken:
-    field: FormField  # CPF or EMAIL
-    value: str
-
-
-@dataclass(frozen=True)
-class Submit:
-    form: RegistrationForm
-
-
-@dataclass(frozen=True)
-class Lookup:
-    purpose: Literal["show", "cancel"]
-
-
-@dataclass(frozen=True)
-class Cancel:
-    code: str
-
-
-Query = CheckTaken | Submit | Lookup | Cancel
-
-
-@dataclass(frozen=True)
-class Taken:
-    field: FormField
-    taken: bool
-    same_conversation: bool = False
-
-
-@dataclass(frozen=True)
-class Submitted:
-    outcome: SubmitOutcome
-    code: str | None = None
-    status: RegistrationStatus | None = None
-
-
-@dataclass(frozen=True)
-class Found:
-    purpose: Literal["show", "cancel"]
-    view: RegistrationView
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    outcome: CancelOutcome
-    code: str | None = None
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """The registration service did not answer in time."""
-
-    query: Query
-
-
-Answer = Taken | Submitted | Found | Cancelled | Unavailable
-
 
 # --- inputs and outputs -------------------------------------------------------------------
 
@@ -435,7 +384,7 @@ def _silently_apply(form: RegistrationForm, u: Understanding, k: EventKnowledge)
     for field_ in ORDER:
         raw = u.slots.get(field_)
         if raw and raw.strip():
-            form, _ = _apply(form, field_, raw.strip(), k)
+            form, _ = apply_value(form, field_, raw.strip(), k)
     return form
 
 
@@ -558,7 +507,7 @@ def _apply_slots(turn: _Turn, u: Understanding) -> None:
         raw = u.slots.get(field_)
         if raw is None or not raw.strip():
             continue
-        form, error = _apply(form, field_, raw.strip(), turn.k)
+        form, error = apply_value(form, field_, raw.strip(), turn.k)
         if error:
             errors.append(error)
         else:
@@ -587,88 +536,6 @@ def _apply_slots(turn: _Turn, u: Understanding) -> None:
             turn.query = CheckTaken(checked, value)  # the next prompt waits for the answer
             return
     turn.ask_next()
-
-
-def _apply(
-    form: RegistrationForm, field_: FormField, raw: str, k: EventKnowledge
-) -> tuple[RegistrationForm, str | None]:
-    match field_:
-        case FormField.FULL_NAME:
-            return _keep(form, validation.full_name(raw), "full_name")
-        case FormField.EMAIL:
-            return _keep(form, validation.email(raw), "email")
-        case FormField.CPF:
-            return _keep(form, validation.cpf(raw), "cpf")
-        case FormField.PHONE:
-            return _keep(form, validation.phone(raw), "phone")
-        case FormField.CITY:
-            return _city(form, raw)
-        case FormField.UF:
-            return _uf(form, raw)
-        case FormField.PROFILE:
-            profile = _profile(raw, k)
-            if profile is None:
-                return form, "Não reconheci esse perfil. Escolha uma das opções da lista, por favor."
-            return form.with_values(profile=profile), None
-
-
-def _keep(
-    form: RegistrationForm, result: validation.Result[str], name: str
-) -> tuple[RegistrationForm, str | None]:
-    if isinstance(result, validation.Invalid):
-        return form, result.reason
-    return form.with_values(**{name: result.value}), None
-
-
-def _city(form: RegistrationForm, raw: str) -> tuple[RegistrationForm, str | None]:
-    name, state = split_city_and_state(raw)
-    uf = state.uf if state else form.uf
-    if uf is None:
-        ufs = states_with_city(name)
-        if len(ufs) == 1:
-            uf = ufs[0]
-        elif len(ufs) > 1:
-            return form.with_values(pending_city=name, city=None, city_ibge_code=None), None
-        else:
-            return (
-                form,
-                f"Não encontrei a cidade “{name}”. Confere o nome? "
-                "Se quiser, mande junto a UF (ex.: Rio Verde/GO).",
-            )
-    result = validation.city(name, uf)
-    if isinstance(result, validation.Invalid):
-        return form, result.reason
-    city = result.value
-    return form.with_values(
-        city=city.name, city_ibge_code=city.ibge_code, uf=city.uf, pending_city=None
-    ), None
-
-
-def _uf(form: RegistrationForm, raw: str) -> tuple[RegistrationForm, str | None]:
-    result = validation.uf(raw)
-    if isinstance(result, validation.Invalid):
-        return form, result.reason
-    state = result.value
-    typed_city = form.pending_city or form.city
-    if typed_city is None:
-        return form.with_values(uf=state.uf), None
-    city = validation.city(typed_city, state.uf)
-    if isinstance(city, validation.Invalid):
-        # Not in that state: ask for the state again, keeping the city typed.
-        return form.with_values(uf=None, city=None, city_ibge_code=None, pending_city=typed_city), city.reason
-    found = city.value
-    return form.with_values(
-        uf=state.uf, city=found.name, city_ibge_code=found.ibge_code, pending_city=None
-    ), None
-
-
-def _profile(raw: str, k: EventKnowledge) -> str | None:
-    key = fold(raw)
-    for p in k.profiles:
-        if key in {fold(p.id), fold(p.label)}:
-            return p.id
-    matches = [p.id for p in k.profiles if key and (key in fold(p.label) or fold(p.id) in key)]
-    return matches[0] if len(matches) == 1 else None
 
 
 # --- answers from the registration service ------------------------------------------------
