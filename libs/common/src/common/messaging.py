@@ -350,22 +350,35 @@ class ConfirmedPublisher:
                 "messaging.message.conversation_id": message_id,
             },
         ):
-            headers: dict[str, Any] = dict(publish_headers(event))
-            propagate.inject(headers)
-            message = aio_pika.Message(
-                event.model_dump_json().encode(),
-                headers=headers,
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=message_id,
-                correlation_id=message_id,
-                type=event.message_type(),
-                app_id=self._app_id,
-                timestamp=datetime.now(UTC),
-            )
             await exchange.publish(
-                message, routing_key=event.ROUTING_KEY, mandatory=True, timeout=self._timeout
+                contract_message(event, app_id=self._app_id),
+                routing_key=event.ROUTING_KEY,
+                mandatory=True,
+                timeout=self._timeout,
             )
+
+
+def contract_message(
+    event: Contract, *, app_id: str, correlation_id: str | None = None, reply_to: str | None = None
+) -> aio_pika.Message:
+    """The AMQP message of a contract, as FastStream's publishers send it: JSON body, persistent,
+    ``type``, ids, ``x-partition-key`` and the current span's ``traceparent`` (call it inside the
+    PRODUCER span)."""
+    headers: dict[str, Any] = dict(publish_headers(event))
+    propagate.inject(headers)
+    message_id = str(event.message_id)
+    return aio_pika.Message(
+        event.model_dump_json().encode(),
+        headers=headers,
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message_id,
+        correlation_id=correlation_id or message_id,
+        reply_to=reply_to,
+        type=event.message_type(),
+        app_id=app_id,
+        timestamp=datetime.now(UTC),
+    )
 
 
 def subscriber(broker: RabbitBroker, queue: ConsumerQueue) -> RabbitSubscriber:

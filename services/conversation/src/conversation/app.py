@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from common.cache import attach_redis
 from common.logging import get_logger
+from common.rpc import RpcClient
 from common.service import ServiceRuntime, create_service_app
 from common.sharding import consume_by_lease
 from conversation import __version__
@@ -31,6 +32,8 @@ def create_app(settings: ConversationSettings) -> FastAPI:
     redis = attach_redis(runtime, settings.redis_url)
     sessions = RedisSessions(redis, settings.session_ttl_s)
     outbound = Outbound(runtime.broker, settings.publish_timeout_s)
+    tracer = runtime.tracer_provider.get_tracer(SERVICE, __version__)
+    rpc = RpcClient(runtime.broker, app_id=SERVICE, tracer=tracer)
     client = openai_client(settings)  # None without OPENAI_API_KEY: the offline engine alone
     if client is not None:
         runtime.on_shutdown.append(client.close)
@@ -40,7 +43,7 @@ def create_app(settings: ConversationSettings) -> FastAPI:
         knowledge=knowledge,
         engine=build_engine(settings, knowledge, offline, client=client, registry=runtime.registry),
         transcriber=build_transcriber(settings, client),
-        registry=BrokerRegistry(runtime.broker, settings.registry_timeout_s),
+        registry=BrokerRegistry(runtime.broker, rpc, settings.registry_timeout_s),
         send=outbound.send,
         publish_handoff=outbound.handoff,
         policy=settings.policy,

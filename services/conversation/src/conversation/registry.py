@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from faststream.rabbit import RabbitBroker
-from faststream.rabbit.publisher import RabbitPublisher
 
 from common.contracts import (
     CancelRegistration,
@@ -24,6 +23,7 @@ from common.contracts import (
 from common.contracts.registration import submission_id
 from common.logging import get_logger
 from common.messaging import publisher
+from common.rpc import RpcClient
 from conversation.domain.registry_queries import (
     Answer,
     Cancel,
@@ -83,14 +83,14 @@ def submit_command(form: Submit, asker: Asker) -> SubmitRegistration:
 
 
 class BrokerRegistry:
-    """Request/reply through RabbitMQ's direct reply-to; no answer in time → ``Unavailable``."""
+    """Request/reply through RabbitMQ's direct reply-to, concurrently (``common.rpc``); no answer
+    in time → ``Unavailable``."""
 
-    def __init__(self, broker: RabbitBroker, timeout_s: float) -> None:
+    def __init__(self, broker: RabbitBroker, rpc: RpcClient, timeout_s: float) -> None:
         self._timeout_s = timeout_s
-        self._checks = publisher(broker, CheckIdentity, timeout=timeout_s)
-        self._submits = publisher(broker, SubmitRegistration, timeout=timeout_s)
-        self._finds = publisher(broker, FindRegistration, timeout=timeout_s)
-        self._cancels = publisher(broker, CancelRegistration, timeout=timeout_s)
+        self._rpc = rpc
+        for contract in (CheckIdentity, SubmitRegistration, FindRegistration, CancelRegistration):
+            publisher(broker, contract, timeout=timeout_s)  # declared for AsyncAPI; sent through rpc
 
     async def ask(self, query: Query, asker: Asker) -> Answer:
         key = {"event_id": asker.event_id, "conversation_key": asker.conversation_key}
@@ -98,24 +98,23 @@ class BrokerRegistry:
             match query:
                 case CheckTaken(field=field, value=value):
                     cpf, email = (value, None) if field is FormField.CPF else (None, value)
-                    check = await self._request(self._checks, CheckIdentity(**key, cpf=cpf, email=email))
+                    check = await self._request(CheckIdentity(**key, cpf=cpf, email=email))
                     reply = IdentityCheckReply.model_validate_json(check)
                     return Taken(field, reply.taken, reply.same_conversation)
                 case Submit():
                     command = submit_command(query, asker)
-                    submitted = SubmitReply.model_validate_json(await self._request(self._submits, command))
+                    submitted = SubmitReply.model_validate_json(await self._request(command))
                     return Submitted(submitted.outcome, submitted.code, submitted.status)
                 case Lookup(purpose=purpose):
-                    found = await self._request(self._finds, FindRegistration(**key))
+                    found = await self._request(FindRegistration(**key))
                     return Found(purpose, RegistrationView.model_validate_json(found))
                 case Cancel(code=code):
-                    cancelled = await self._request(self._cancels, CancelRegistration(**key, code=code))
+                    cancelled = await self._request(CancelRegistration(**key, code=code))
                     reply_ = CancelReply.model_validate_json(cancelled)
                     return Cancelled(reply_.outcome, reply_.code)
         except TimeoutError:
             log.warning("registration.unavailable", query=type(query).__name__, timeout_s=self._timeout_s)
             return Unavailable(query)
 
-    async def _request(self, pub: RabbitPublisher, message: Contract) -> bytes:
-        response = await pub.request(message, message_id=str(message.message_id), timeout=self._timeout_s)
-        return response.body
+    async def _request(self, message: Contract) -> bytes:
+        return await self._rpc.request(message, timeout=self._timeout_s)

@@ -1,0 +1,119 @@
+"""On the real RabbitMQ: requests over direct reply-to run concurrently, each gets its own answer,
+a late answer is dropped, an unroutable request raises, and the client works again after the
+connection was cut (through a proxy that resets it, as a broker restart does)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aio_pika.exceptions import DeliveryError
+from faststream.rabbit import RabbitBroker
+from opentelemetry import trace
+
+from common.contracts import CheckIdentity, IdentityCheckReply
+from common.messaging import EXCHANGE, REGISTRATION_CHECKS, declare_topology, reply, subscriber
+from common.rpc import RpcClient
+from common.service import ServiceRuntime
+from common.settings import ServiceSettings
+from devkit import infra
+from devkit.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.integration
+
+TRACER = trace.get_tracer("test")
+
+
+@pytest.fixture
+def vhost_url():
+    with infra.rabbitmq_vhost("congress-rpc-test") as url:
+        yield url
+
+
+def make_broker(url: str) -> RabbitBroker:
+    return ServiceRuntime.build(ServiceSettings(amqp_url=url), name="test", version="0").broker
+
+
+def check(n: int) -> CheckIdentity:
+    return CheckIdentity(event_id="e", conversation_key=f"meta:1:{n}", email=f"p{n}@example.com")
+
+
+def answering(broker: RabbitBroker, *, hold_until: int = 0, delay_s: float = 0.0) -> list[str]:
+    """A registration stand-in: answers ``taken`` for odd numbers and ``same_conversation`` for multiples of 3; with ``hold_until`` it answers
+    nothing until that many requests have arrived (only concurrent requests can get there)."""
+    seen: list[str] = []
+    everyone_here = asyncio.Event()
+
+    @subscriber(broker, REGISTRATION_CHECKS)
+    async def on_check(request: CheckIdentity) -> object:
+        seen.append(request.conversation_key)
+        if len(seen) >= hold_until:
+            everyone_here.set()
+        await everyone_here.wait()
+        await asyncio.sleep(delay_s)
+        n = int(request.conversation_key.rsplit(":", 1)[1])
+        return reply(IdentityCheckReply(taken=bool(n % 2), same_conversation=n % 3 == 0))
+
+    return seen
+
+
+async def test_requests_are_in_flight_together_and_each_gets_its_own_answer(vhost_url: str) -> None:
+    server, client = make_broker(vhost_url), make_broker(vhost_url)
+    answering(server, hold_until=20)
+    async with server, client:
+        await declare_topology(server)
+        await server.start()
+        await client.start()
+        rpc = RpcClient(client, app_id="test", tracer=TRACER)
+        bodies = await asyncio.gather(*(rpc.request(check(n), timeout=10) for n in range(20)))
+        replies = [IdentityCheckReply.model_validate_json(body) for body in bodies]
+        assert [r.taken for r in replies] == [bool(n % 2) for n in range(20)]
+        assert [r.same_conversation for r in replies] == [n % 3 == 0 for n in range(20)]
+        assert rpc.in_flight == 0
+
+
+async def test_a_late_answer_times_out_and_is_dropped(vhost_url: str) -> None:
+    server, client = make_broker(vhost_url), make_broker(vhost_url)
+    answering(server, delay_s=0.5)
+    async with server, client:
+        await declare_topology(server)
+        await server.start()
+        await client.start()
+        rpc = RpcClient(client, app_id="test", tracer=TRACER)
+        with pytest.raises(TimeoutError):
+            await rpc.request(check(1), timeout=0.2)
+        await asyncio.sleep(0.5)  # its answer arrives now, for nobody
+        assert rpc.in_flight == 0
+        assert IdentityCheckReply.model_validate_json(await rpc.request(check(3), timeout=5)).taken
+
+
+async def test_an_unroutable_request_raises(vhost_url: str) -> None:
+    client = make_broker(vhost_url)
+    async with client:
+        await client.start()
+        await client.declare_exchange(EXCHANGE)  # and no queue bound to registration.check_identity
+        rpc = RpcClient(client, app_id="test", tracer=TRACER)
+        with pytest.raises(DeliveryError):
+            await rpc.request(check(1), timeout=5)
+
+
+async def test_requests_work_again_after_the_connection_is_cut(vhost_url: str) -> None:
+    server = make_broker(vhost_url)
+    answering(server)
+    async with TcpProxy("127.0.0.1", 5672) as proxy:
+        client = make_broker(proxy.url(vhost_url))
+        async with server, client:
+            await declare_topology(server)
+            await server.start()
+            await client.start()
+            rpc = RpcClient(client, app_id="test", tracer=TRACER)
+            assert IdentityCheckReply.model_validate_json(await rpc.request(check(1), timeout=5)).taken
+            await proxy.down_for(1.0)
+            async with asyncio.timeout(30):  # the robust connection comes back, the consumer with it
+                while True:
+                    try:
+                        body = await rpc.request(check(5), timeout=2)
+                        break
+                    except (TimeoutError, ConnectionError, RuntimeError):
+                        await asyncio.sleep(0.5)
+            assert IdentityCheckReply.model_validate_json(body).taken
