@@ -24,7 +24,7 @@ from faststream.rabbit import Channel, RabbitBroker
 from opentelemetry import trace
 
 from common.contracts import Contract
-from common.messaging import EXCHANGE, contract_message
+from common.messaging import EXCHANGE, contract_message, producer_span
 
 if TYPE_CHECKING:
     from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
@@ -55,18 +55,7 @@ class RpcClient:
         try:
             async with asyncio.timeout(timeout):
                 exchange = await self._open()
-                with self._tracer.start_as_current_span(
-                    f"{EXCHANGE.name}.{message.ROUTING_KEY} publish",
-                    kind=trace.SpanKind.PRODUCER,
-                    attributes={
-                        "messaging.system": "rabbitmq",
-                        "messaging.operation": "publish",
-                        "messaging.destination.name": EXCHANGE.name,
-                        "messaging.rabbitmq.destination.routing_key": message.ROUTING_KEY,
-                        "messaging.message.id": str(message.message_id),
-                        "messaging.message.conversation_id": correlation_id,
-                    },
-                ):
+                with producer_span(self._tracer, message, correlation_id=correlation_id):
                     outgoing = contract_message(
                         message, app_id=self._app_id, correlation_id=correlation_id, reply_to=REPLY_TO
                     )

@@ -9,25 +9,12 @@ import json
 
 import aio_pika
 import pytest
-from faststream.rabbit import RabbitBroker
 
 from common.contracts import MessageStatusChanged
 from common.messaging import EXCHANGE, NOTIFIER_DELIVERY_STATUSES, declare_topology, publisher, subscriber
-from common.service import ServiceRuntime
-from common.settings import ServiceSettings
-from devkit import factories, infra
+from devkit import factories
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def vhost_url():
-    with infra.rabbitmq_vhost("congress-dlq-test") as url:
-        yield url
-
-
-def make_broker(url: str) -> RabbitBroker:
-    return ServiceRuntime.build(ServiceSettings(amqp_url=url), name="test", version="0").broker
 
 
 def message() -> MessageStatusChanged:
@@ -53,7 +40,7 @@ async def dead_letters(
         return got
 
 
-async def test_a_handler_that_raises_dead_letters_the_message(vhost_url):
+async def test_a_handler_that_raises_dead_letters_the_message(vhost_url, make_broker):
     broker = make_broker(vhost_url)
     attempts = 0
 
@@ -81,7 +68,7 @@ async def test_a_handler_that_raises_dead_letters_the_message(vhost_url):
     assert death["reason"] == "rejected"
 
 
-async def test_a_message_that_is_not_the_contract_is_dead_lettered_not_dropped(vhost_url):
+async def test_a_message_that_is_not_the_contract_is_dead_lettered_not_dropped(vhost_url, make_broker):
     broker = make_broker(vhost_url)
 
     @subscriber(broker, NOTIFIER_DELIVERY_STATUSES)
@@ -104,7 +91,7 @@ async def test_a_message_that_is_not_the_contract_is_dead_lettered_not_dropped(v
     assert json.loads(dead.body) == {"not": "a MessageStatusChanged"}
 
 
-async def test_published_before_any_consumer_ran_the_message_waits(vhost_url):
+async def test_published_before_any_consumer_ran_the_message_waits(vhost_url, make_broker):
     """Every service declares the whole topology, so early publishes are routable and kept."""
     broker = make_broker(vhost_url)
     await broker.connect()
