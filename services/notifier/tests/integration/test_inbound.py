@@ -77,9 +77,11 @@ async def test_typing_indicator_when_configured_except_for_what_gets_no_answer(n
         inbound(),
         inbound(kind=MessageKind.REACTION, text=None, reaction=Reaction(message_id="wamid.x", emoji="👍")),
     )
+    late = inbound(occurred_at=datetime.now(UTC) - timedelta(seconds=30))  # our reply may be out
     await handled(notifier, graph, text)
     await handled(notifier, graph, reaction)
-    assert [r.typing_indicator for r in graph.reads] == [True, False]
+    await handled(notifier, graph, late)
+    assert [r.typing_indicator for r in graph.reads] == [True, False, False]
 
 
 async def test_a_failed_read_mark_is_counted_not_retried_nor_dead_lettered(notifier_factory, graph):

@@ -10,6 +10,7 @@ configured both are permanent failures. The same endpoint marks received message
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.contracts import (
@@ -36,6 +37,9 @@ RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056})
 OUTSIDE_WINDOW = 131047  # re-engagement: more than 24 h since the user last wrote
 # Not answered by the bot: a "typing…" for them would promise a reply that never comes.
 _UNANSWERED_KINDS = frozenset({MessageKind.REACTION, MessageKind.SYSTEM})
+# A read mark that lags (a backlog, a slow Graph API) may come after our reply: a "typing…" then
+# would hang under the answer for 25 s. Only fresh messages get one.
+TYPING_MAX_AGE = timedelta(seconds=5)
 
 
 def content_payload(content: Content) -> dict[str, Any]:
@@ -124,7 +128,8 @@ class MetaSender:
             "status": "read",
             "message_id": event.provider_message_id,
         }
-        if self._typing_indicator and event.kind not in _UNANSWERED_KINDS:
+        fresh = datetime.now(UTC) - event.occurred_at < TYPING_MAX_AGE
+        if self._typing_indicator and fresh and event.kind not in _UNANSWERED_KINDS:
             # Shown until our reply arrives or for 25 s at most (Meta's rule).
             payload["typing_indicator"] = {"type": "text"}
         url = f"{self._base}/{event.business_id}/messages"
