@@ -205,10 +205,13 @@ CONVERSATION_INBOX = ShardedInbox(
     "conversation", (MessageReceived, HumanActivityDetected), CONVERSATION_SHARDS
 )
 # Notifier: sends in order per conversation (an inbox like conversation's), receipts, and the
-# registration events it e-mails about. Its retry tiers live in notifier.retry_queues.
+# registration events it e-mails about. Its retry tiers live in notifier.retry_queues. It reads
+# what users write too, from its own queue (conversation's inbox is not delayed by it): to mark
+# each message read and to know when Meta's 24-hour window was last opened.
 NOTIFIER_SHARDS = 8
 NOTIFIER_INBOX = ShardedInbox("notifier", (SendWhatsAppMessage,), NOTIFIER_SHARDS)
 NOTIFIER_DELIVERY_STATUSES = ConsumerQueue("notifier", MessageStatusChanged)
+NOTIFIER_MESSAGES_RECEIVED = ConsumerQueue("notifier", MessageReceived)
 # Requests answered by the registration service (request/reply: the answer goes to reply_to).
 REGISTRATION_CHECKS = ConsumerQueue("registration", CheckIdentity)
 REGISTRATION_SUBMITS = ConsumerQueue("registration", SubmitRegistration)
@@ -230,6 +233,7 @@ OPS_HANDOFFS = ConsumerQueue("ops", HandoffRequested)
 SHARDED: tuple[ShardedInbox, ...] = (CONVERSATION_INBOX, NOTIFIER_INBOX)
 TOPOLOGY: tuple[ConsumerQueue, ...] = (
     NOTIFIER_DELIVERY_STATUSES,
+    NOTIFIER_MESSAGES_RECEIVED,
     REGISTRATION_CHECKS,
     REGISTRATION_SUBMITS,
     REGISTRATION_FINDS,

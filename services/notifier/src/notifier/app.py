@@ -18,6 +18,7 @@ from notifier.delivery_log import DeliveryLog
 from notifier.email.event_facts import load_event_facts
 from notifier.email.mailer import LogMailer, Mailer, SmtpMailer
 from notifier.handlers import EMAIL_QUEUES, Limits, Notifier, inbox_consumers, register_handlers
+from notifier.inbound import InboundMessages
 from notifier.metrics import NotifierMetrics
 from notifier.rate_limit import Limit, RateLimiter
 from notifier.retry_queues import RetryTiers
@@ -25,12 +26,13 @@ from notifier.senders.base import Sender, Senders
 from notifier.senders.gateways import EvolutionSender, WhaticketSender, ZapiSender
 from notifier.senders.http import HttpPool
 from notifier.senders.meta import MetaSender, ReengageTemplate
+from notifier.window import CustomerWindows
 
 SERVICE = "notifier"
 log = get_logger(__name__)
 
 
-def build_senders(settings: NotifierSettings, http: HttpPool) -> Senders:
+def build_senders(settings: NotifierSettings, http: HttpPool, windows: CustomerWindows) -> Senders:
     """Meta always; the other gateways when their credentials are set."""
     reengage = None
     if settings.meta_reengage_template:
@@ -42,6 +44,8 @@ def build_senders(settings: NotifierSettings, http: HttpPool) -> Senders:
             version=settings.meta_graph_version,
             access_token=settings.meta_access_token,
             reengage=reengage,
+            windows=windows,
+            typing_indicator=settings.meta_typing_indicator,
         )
     }
     if settings.evolution_api_url and settings.evolution_api_key:
@@ -94,10 +98,13 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     delivery_log = DeliveryLog(create_sessionmaker(engine))
     policy = settings.retry_policy()
     tiers = RetryTiers(policy.delays_s, jitter=settings.notifier_retry_jitter)
+    windows = CustomerWindows(redis)
+    senders = build_senders(settings, http, windows)
+    metrics = NotifierMetrics(runtime.registry)
     notifier = Notifier(
         broker=runtime.broker,
         delivery_log=delivery_log,
-        senders=build_senders(settings, http),
+        senders=senders,
         policy=policy,
         tiers=tiers,
         limiter=RateLimiter(redis),
@@ -105,11 +112,18 @@ def create_app(settings: NotifierSettings) -> FastAPI:
             business=Limit(settings.rate_limit_business_per_s, 1.0),
             recipient=Limit(settings.rate_limit_recipient_per_minute, 60.0),
         ),
-        metrics=NotifierMetrics(runtime.registry),
+        metrics=metrics,
         facts=facts,
         mailer=build_mailer(settings),
         mail_from=settings.smtp_from,
         publish_timeout_s=settings.publish_timeout_s,
+        inbound=InboundMessages(
+            redis=redis,
+            windows=windows,
+            senders=senders,
+            metrics=metrics,
+            mark_read=settings.notifier_mark_read,
+        ),
     )
     register_handlers(notifier)
 

@@ -40,9 +40,17 @@ class NotifierSettings(ServiceSettings, RedisSettings):
     meta_access_token: str = "dev-access-token"  # noqa: S105 (refused in production)
     meta_phone_number_id: str = "dev-phone-number-id"  # conversation's voice notes; sends use business_id
     meta_reengage_template: str | None = Field(
-        default=None, description="Template sent instead when Meta answers 131047 (24-hour window)."
+        default=None,
+        description="Template sent instead of free text outside the 24-hour window (or on 131047).",
     )
     meta_reengage_template_language: str = "pt_BR"
+    meta_typing_indicator: bool = Field(
+        default=False,
+        description="Show 'typing…' when marking a message read (until the reply, 25 s at most).",
+    )
+    notifier_mark_read: bool = Field(
+        default=True, description="Mark every received message read through its gateway."
+    )
     # Other gateways: a sender exists only when its credentials are set.
     evolution_api_url: str | None = None
     evolution_api_key: SecretStr | None = None

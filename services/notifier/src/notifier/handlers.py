@@ -9,6 +9,7 @@ from faststream.rabbit.message import RabbitMessage
 
 from common.contracts import (
     Contract,
+    MessageReceived,
     MessageStatusChanged,
     RegistrationCancelled,
     RegistrationCompleted,
@@ -18,6 +19,7 @@ from common.contracts import (
 from common.messaging import (
     NOTIFIER_DELIVERY_STATUSES,
     NOTIFIER_INBOX,
+    NOTIFIER_MESSAGES_RECEIVED,
     NOTIFIER_REGISTRATIONS_CANCELLED,
     NOTIFIER_REGISTRATIONS_COMPLETED,
     NOTIFIER_REGISTRATIONS_PROMOTED,
@@ -32,6 +34,7 @@ from notifier.email.compose import RegistrationMail
 from notifier.email.event_facts import EventFacts
 from notifier.email.mailer import Mailer
 from notifier.errors import DeadLettered
+from notifier.inbound import InboundMessages
 from notifier.metrics import NotifierMetrics
 from notifier.rate_limit import Limit, RateLimiter
 from notifier.registrations import send_email, whatsapp_notice
@@ -69,6 +72,7 @@ class Notifier:
     mailer: Mailer
     mail_from: str
     publish_timeout_s: float
+    inbound: InboundMessages
 
 
 async def _settle(notifier: Notifier, outcome: Outcome, *, target: str) -> None:
@@ -123,6 +127,11 @@ def register_handlers(notifier: Notifier) -> None:
     async def on_message_status_changed(event: MessageStatusChanged) -> None:
         """What the provider reports about a message we sent: the delivery log follows it."""
         await record_receipt(event, notifier.delivery_log)
+
+    @subscriber(broker, NOTIFIER_MESSAGES_RECEIVED)
+    async def on_message_received(event: MessageReceived) -> None:
+        """A user wrote: Meta's 24-hour window reopens; the message is marked read (best effort)."""
+        await notifier.inbound.on_received(event)
 
     async def notify(event: RegistrationMail, queue: ConsumerQueue) -> None:
         notice = whatsapp_notice(event, notifier.facts)

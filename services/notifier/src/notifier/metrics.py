@@ -16,6 +16,13 @@ class NotifierMetrics:
             ["channel", "provider", "outcome"],
             registry=registry,
         )
+        self.read_marks = Counter(
+            "notifier_read_marks_total",
+            "Received messages marked read, by provider and outcome "
+            "(marked, duplicate, failed, unsupported).",
+            ["provider", "outcome"],
+            registry=registry,
+        )
 
     def count(self, channel: str, provider: str, outcome: Outcome) -> None:
         match outcome:
@@ -28,3 +35,6 @@ class NotifierMetrics:
             case Skipped():
                 label = "unknown" if outcome.state == "unknown" else "skipped"
         self.sends.labels(channel, provider, label).inc()
+
+    def count_read(self, provider: str, outcome: str) -> None:
+        self.read_marks.labels(provider, outcome).inc()

@@ -124,6 +124,44 @@ async def test_other_gateways_send_to_the_id_the_message_came_from(
     assert row.provider_message_id
 
 
+@pytest.mark.parametrize("saas", [False, True])
+async def test_whaticket_gets_digits_and_either_answer_shape(notifier_factory, gateways_server, saas):
+    """Whaticket wants `number` digits only and answers without an id (empty, or `mensagem`)."""
+    gateways_server.standin.reset()
+    gateways_server.standin.whaticket_saas = saas
+    notifier = await notifier_factory()
+    address = ReplyAddress(kind=AddressKind.JID, id="5564999990003@s.whatsapp.net")
+    cmd = command(provider=Provider.WHATICKET, business_id="whaticket", to=address, conversation_key="w:x:y")
+    await notifier.publish(cmd)
+    row = await notifier.row(cmd.message_id, lambda r: r.status == "sent")
+    [sent] = gateways_server.standin.sent
+    assert sent.body == {"number": "5564999990003", "body": "Olá!"}
+    assert row.provider_message_id == f"whaticket:{cmd.message_id}" and row.attempts == 1
+
+
+async def test_whaticket_session_down_is_retried(notifier_factory, gateways_server):
+    """ERR_WAPP_NOT_INITIALIZED comes before anything is sent: a retry cannot double the message."""
+    standin = gateways_server.standin
+    standin.reset()
+    standin.fail_next, standin.fail_status, standin.fail_error = 1, 400, "ERR_WAPP_NOT_INITIALIZED"
+    notifier = await notifier_factory()
+    address = ReplyAddress(kind=AddressKind.WA_ID, id="5564999990004")
+    cmd = command(provider=Provider.WHATICKET, business_id="whaticket", to=address, conversation_key="w:x:z")
+    await notifier.publish(cmd)
+    row = await notifier.row(cmd.message_id, lambda r: r.status == "sent")
+    assert row.attempts == 2 and len(standin.sent) == 1
+
+
+async def test_whaticket_cannot_address_a_lid(notifier_factory, gateways_server):
+    gateways_server.standin.reset()
+    notifier = await notifier_factory()
+    address = ReplyAddress(kind=AddressKind.JID, id="123456789012345@lid")
+    cmd = command(provider=Provider.WHATICKET, business_id="whaticket", to=address, conversation_key="w:x:l")
+    await notifier.publish(cmd)
+    row = await notifier.row(cmd.message_id, lambda r: r.status == "failed_permanent")
+    assert "phone numbers only" in (row.last_error or "") and gateways_server.standin.sent == []
+
+
 async def _get(queue, timeout=10):
     async with asyncio.timeout(timeout):
         while (message := await queue.get(fail=False)) is None:  # noqa: ASYNC110 (polling a queue)

@@ -12,6 +12,7 @@ from common.contracts import (
 from devkit import factories
 from notifier.errors import SendFailed
 from notifier.senders.base import as_text
+from notifier.senders.gateways import whaticket_number
 from notifier.senders.meta import content_payload, message_payload
 
 
@@ -61,3 +62,19 @@ def test_gateways_get_options_as_a_numbered_text():
 def test_send_commands_are_partitioned_by_conversation():
     command = factories.send_whatsapp_message(conversation_key="meta:1:2")
     assert command.partition_key() == "meta:1:2"
+
+
+@pytest.mark.parametrize(
+    ("address", "digits"),
+    [("5564999990000", "5564999990000"), ("+5564999990000", "5564999990000"),
+     ("5564999990000@s.whatsapp.net", "5564999990000"), ("5564999990000@c.us", "5564999990000")],
+)  # fmt: skip
+def test_whaticket_gets_the_digits_of_a_phone_or_phone_jid(address, digits):
+    assert whaticket_number(address) == digits
+
+
+@pytest.mark.parametrize("address", ["123456789012345@lid", "1203630@g.us", "55 64 9999"])
+def test_whaticket_cannot_address_what_is_not_a_phone(address):
+    with pytest.raises(SendFailed) as failure:
+        whaticket_number(address)
+    assert not failure.value.retryable

@@ -5,6 +5,8 @@ Used by ``make run`` (so a developer sees the bot's replies) and by the end-to-e
 what arrived. ``fail_next`` makes the next N sends fail (503, Meta code 2, unless ``fail_status``
 and ``fail_code`` say otherwise: 400/131047 is "outside the 24-hour window"), for retry tests;
 ``delay_s`` slows every send down (fault tests kill a sender mid-call).
+A mark-as-read (``{"status": "read", "message_id": …}`` on the same path) is recorded in
+``reads`` (not in ``messages``); ``fail_reads`` makes the next N of them fail (500).
 Media a test puts in ``media`` is served the way Meta serves it: ``GET /{version}/{media_id}``
 answers its metadata and a download URL, which answers the bytes (both need the bearer token).
 """
@@ -55,6 +57,13 @@ def render(body: dict[str, Any]) -> str:
 
 
 @dataclass
+class ReadMark:
+    phone_number_id: str
+    message_id: str
+    typing_indicator: bool
+
+
+@dataclass
 class GraphStandin:
     access_token: str | None = None
     echo: bool = False
@@ -66,6 +75,9 @@ class GraphStandin:
     messages: list[ReceivedMessage] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, mime type)
     media_downloads: list[str] = field(default_factory=list)  # media ids whose bytes were fetched
+    reads: list[ReadMark] = field(default_factory=list)  # mark-as-read calls answered with success
+    fail_reads: int = 0
+    read_attempts: int = 0
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def reset(self) -> None:
@@ -74,6 +86,8 @@ class GraphStandin:
         self.fail_status, self.fail_code, self.delay_s, self.attempts = 503, 2, 0.0, 0
         self.media.clear()
         self.media_downloads.clear()
+        self.reads.clear()
+        self.fail_reads = self.read_attempts = 0
 
     async def wait_for(self, count: int, timeout: float) -> list[ReceivedMessage]:
         """Wait until at least ``count`` messages arrived (or raise TimeoutError)."""
@@ -89,6 +103,8 @@ class GraphStandin:
             body = await request.json()
         except json.JSONDecodeError:
             return _error(400, 100, "Invalid JSON")
+        if body.get("status") == "read":
+            return self._mark_read(request, body)
         recipient = body.get("to") or body.get("recipient")
         if body.get("messaging_product") != "whatsapp" or not recipient or "type" not in body:
             return _error(400, 100, "Invalid parameter")
@@ -118,6 +134,23 @@ class GraphStandin:
                 "messages": [{"id": wamid}],
             }
         )
+
+    def _mark_read(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        """Meta's mark-as-read (and typing indicator): ``{"success": true}``."""
+        if body.get("messaging_product") != "whatsapp" or not body.get("message_id"):
+            return _error(400, 100, "Invalid parameter")
+        typing = body.get("typing_indicator")
+        if typing is not None and typing != {"type": "text"}:
+            return _error(400, 100, "Invalid parameter")
+        self.read_attempts += 1
+        if self.fail_reads > 0:
+            self.fail_reads -= 1
+            return _error(500, 1, "Failed on purpose by the stand-in")
+        mark = ReadMark(request.match_info["phone_number_id"], str(body["message_id"]), typing is not None)
+        self.reads.append(mark)
+        if self.echo:
+            print(f"👀 read {mark.message_id}{' (typing…)' if mark.typing_indicator else ''}", flush=True)
+        return web.json_response({"success": True})
 
     def _authorized(self, request: web.Request) -> bool:
         return (

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from common.contracts import (
     ButtonsContent,
     ListContent,
+    MessageReceived,
     Provider,
     SendWhatsAppMessage,
     TemplateContent,
@@ -28,11 +29,23 @@ class Sender(Protocol):
     async def send(self, command: SendWhatsAppMessage) -> Sent: ...
 
 
+@runtime_checkable
+class ReadMarker(Protocol):
+    """A gateway whose API can mark a received message read (raises ``SendFailed`` if refused)."""
+
+    async def mark_read(self, event: MessageReceived) -> None: ...
+
+
 class Senders:
     """The configured senders by provider; a provider without one is a permanent failure."""
 
     def __init__(self, senders: Mapping[Provider, Sender]) -> None:
         self._senders = dict(senders)
+        self._readers = {p: s for p, s in self._senders.items() if isinstance(s, ReadMarker)}
+
+    def reader(self, provider: Provider) -> ReadMarker | None:
+        """The provider's way to mark messages read; None when its API has none (or no sender)."""
+        return self._readers.get(provider)
 
     async def send(self, command: SendWhatsAppMessage) -> Sent:
         sender = self._senders.get(command.provider)

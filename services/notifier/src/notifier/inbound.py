@@ -1,0 +1,84 @@
+"""Use case: what the notifier does when a user writes (``message.received``).
+
+1. Meta's 24-hour window reopens: its time is recorded (``notifier.window``).
+2. The message is marked read through its gateway (Meta: blue ticks, and "typing…" when
+   ``META_TYPING_INDICATOR`` is set; Evolution and Z-API: read; Whaticket: nothing to call).
+
+Both are best effort and neither may hold up the reply: this runs on the notifier's own queue
+beside the send inbox, takes nothing from the send rate limits, and a failure is logged and
+counted, never retried and never dead-letters the event (on Meta, marking a later message read
+marks the earlier ones too). Once per message: the first handler to claim the message's id in
+Redis calls the gateway; a redelivered event finds the claim and does nothing. A crash between
+the claim and the call leaves that message unmarked, the cheap side of "never twice".
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from common.contracts import MessageReceived, Provider
+from common.logging import get_logger
+from notifier.errors import SendFailed
+from notifier.metrics import NotifierMetrics
+from notifier.senders.base import Senders
+from notifier.window import CustomerWindows
+
+log = get_logger(__name__)
+
+# Longer than ingress remembers provider ids (8 days): a re-published event is still recognised.
+CLAIM_TTL_S = 9 * 24 * 3600
+
+
+class InboundMessages:
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        windows: CustomerWindows,
+        senders: Senders,
+        metrics: NotifierMetrics,
+        mark_read: bool = True,
+        prefix: str = "notifier:read",
+    ) -> None:
+        self._redis = redis
+        self._windows = windows
+        self._senders = senders
+        self._metrics = metrics
+        self._mark_read = mark_read
+        self._prefix = prefix
+
+    async def on_received(self, event: MessageReceived) -> None:
+        if event.provider is Provider.META:  # the only gateway with a window
+            try:
+                await self._windows.opened(event.conversation_key, event.sent_at)
+            except RedisError as exc:  # the 131047 fallback covers what this loses
+                log.warning("window.not_recorded", conversation_key=event.conversation_key, error=repr(exc))
+        if self._mark_read:
+            await self._mark_read_once(event)
+
+    async def _mark_read_once(self, event: MessageReceived) -> None:
+        reader = self._senders.reader(event.provider)
+        if reader is None:
+            self._metrics.count_read(event.provider.value, "unsupported")
+            return
+        fields = {"provider": event.provider.value, "provider_message_id": event.provider_message_id}
+        key = f"{self._prefix}:{event.provider.value}:{event.business_id}:{event.provider_message_id}"
+        try:
+            claimed = await self._redis.set(key, "1", nx=True, ex=CLAIM_TTL_S)
+        except RedisError as exc:
+            self._metrics.count_read(event.provider.value, "failed")
+            log.warning("read.failed", error=f"cannot claim: {exc!r}", **fields)
+            return
+        if not claimed:
+            self._metrics.count_read(event.provider.value, "duplicate")
+            log.info("read.duplicate", **fields)
+            return
+        try:
+            await reader.mark_read(event)
+        except SendFailed as failure:
+            self._metrics.count_read(event.provider.value, "failed")
+            log.warning("read.failed", error=str(failure), **fields)
+            return
+        self._metrics.count_read(event.provider.value, "marked")
+        log.debug("read.marked", **fields)
