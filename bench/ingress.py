@@ -6,6 +6,9 @@ against Redis — and are driven by an aiohttp client on the same box:
   2. open loop at a fixed offered rate: p50/p95/p99, measured from each request's scheduled time
      (so queueing is counted, not hidden).
 Prints figures; asserts nothing. Usage: python bench/ingress.py [--rate 1000] [--seconds 5]
+(``--help`` for the rest). Ingress runs with its production per-sender rate limit (every simulated
+webhook comes from its own sender, so nobody is limited; the check is paid) unless
+``--no-rate-limit``. Its Redis database is ``--redis-db`` ($TEST_REDIS_DB, else 13), emptied first.
 """
 
 from __future__ import annotations
@@ -100,16 +103,19 @@ async def open_loop(http: aiohttp.ClientSession, url: str, rate: float, seconds:
     )
 
 
-async def run(rate: float, seconds: float, count: int, concurrency: int) -> None:
+async def run(
+    rate: float, seconds: float, count: int, concurrency: int, *, redis_db: int, rate_limit: bool
+) -> None:
     ingress_port, bare_port = infra.free_port(), infra.free_port()
     with infra.rabbitmq_vhost("congress-bench") as amqp_url:
         env = {
             "AMQP_URL": amqp_url,
-            "REDIS_URL": infra.redis_database(13),
+            "REDIS_URL": infra.redis_database(redis_db),
             "META_APP_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_BURST": "0",
         }
+        if not rate_limit:
+            env["RATE_LIMIT_BURST"] = "0"
         bare = Spec(
             "bare",
             [
@@ -139,13 +145,26 @@ async def run(rate: float, seconds: float, count: int, concurrency: int) -> None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rate", type=float, default=1000)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--count", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=1000, help="open loop: webhooks/s offered")
+    parser.add_argument("--seconds", type=float, default=5, help="open loop: how long")
+    parser.add_argument("--count", type=int, default=5000, help="saturation: webhooks per endpoint")
+    parser.add_argument("--concurrency", type=int, default=64, help="saturation: requests in flight")
+    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("TEST_REDIS_DB", "13")))
+    parser.add_argument("--no-rate-limit", action="store_true", help="turn ingress's rate limit off")
     args = parser.parse_args()
-    asyncio.run(run(args.rate, args.seconds, args.count, args.concurrency))
+    asyncio.run(
+        run(
+            args.rate,
+            args.seconds,
+            args.count,
+            args.concurrency,
+            redis_db=args.redis_db,
+            rate_limit=not args.no_rate_limit,
+        )
+    )
 
 
 if __name__ == "__main__":
