@@ -13,10 +13,10 @@ from common.contracts import (
     MessageStatusChanged,
     WebhookParked,
 )
-from common.idempotency import RedisClaims
 from common.messaging import ConfirmedPublisher, publisher
 from common.service import ServiceRuntime, broker_check, create_service_app
 from ingress import __version__
+from ingress.admission import RedisAdmission
 from ingress.config import IngressSettings
 from ingress.gateways.base import Gateway
 from ingress.gateways.evolution import EvolutionGateway
@@ -27,7 +27,6 @@ from ingress.gateways.whaticket import WhaticketGateway
 from ingress.gateways.zapi import ZapiGateway
 from ingress.http_errors import install_error_handlers
 from ingress.metrics import IngressMetrics
-from ingress.ratelimit import RedisTokenBucket, Unlimited
 from ingress.service import Intake
 from ingress.webhooks import HotWebhook, gateway_router
 
@@ -53,18 +52,15 @@ def create_app(settings: IngressSettings) -> FastAPI:
     publish = ConfirmedPublisher(
         runtime.broker, app_id=SERVICE, timeout=settings.publish_timeout_s, tracer=tracer
     ).publish
-    intake = Intake(
-        dedupe=RedisClaims(
-            redis, prefix="ingress:seen:", claim_ttl_s=DEDUPE_CLAIM_TTL_S, done_ttl_s=settings.dedupe_ttl_s
-        ),
-        publish=publish,
-        metrics=IngressMetrics(runtime.registry),
-        rate_limiter=RedisTokenBucket(
-            redis, burst=settings.rate_limit_burst, per_minute=settings.rate_limit_per_minute
-        )
-        if settings.rate_limit_burst and settings.rate_limit_per_minute
-        else Unlimited(),
+    admission = RedisAdmission(
+        redis,
+        prefix="ingress:seen:",
+        claim_ttl_s=DEDUPE_CLAIM_TTL_S,
+        done_ttl_s=settings.dedupe_ttl_s,
+        rate_burst=settings.rate_limit_burst,
+        rate_per_minute=settings.rate_limit_per_minute,
     )
+    intake = Intake(admission=admission, publish=publish, metrics=IngressMetrics(runtime.registry))
     if settings.evolution_amqp_url:
         evolution = evolution_source(settings, intake, runtime.tracer_provider)
 
@@ -77,6 +73,7 @@ def create_app(settings: IngressSettings) -> FastAPI:
         runtime.on_stopping.append(evolution.stop)  # stop taking events before our broker stops
         runtime.checks["evolution_broker"] = broker_check(evolution)
         runtime.sources.append(evolution)
+    runtime.on_stopping.append(admission.drain)  # after every source stopped taking events
     meta = MetaGateway(app_secret=settings.meta_app_secret)
     others = other_gateways(settings, intake)
     # Each gateway's POST /webhooks/<provider> is also served as a hot route: the same pipeline and
