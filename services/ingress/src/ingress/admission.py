@@ -5,7 +5,8 @@ sender's bucket; ``complete`` remembers a published event for the dedupe TTL; ``
 claim whose publish failed, so the provider's retry goes through. A claim left by a crash (claimed,
 never published or released) expires after the claim TTL and the retry is accepted then.
 
-``RedisAdmission`` does the claim and the bucket in one Redis round trip (a Lua script), and batches
+``RedisAdmission`` does the claim and the bucket in one Redis round trip (a Lua script, over the
+pipelined connection of ``ingress.resp``), and batches
 completions: the webhook's answer does not wait for them (a published event that is never completed,
 because this process died or Redis hiccuped, is accepted again once its claim expires; consumers
 dedupe on the provider message id). Keys and values are those of ``common.idempotency.RedisClaims``
@@ -19,12 +20,10 @@ import hashlib
 from enum import Enum
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
-
 from common.idempotency import Claim, Claims, InMemoryClaims
 from common.logging import get_logger
 from ingress.ratelimit import BUCKET_LUA, RateLimiter, Unlimited
+from ingress.resp import PipelinedRedis, RedisReplyError
 
 log = get_logger(__name__)
 
@@ -77,26 +76,27 @@ return #KEYS
 
 
 class _Script:
-    """EVALSHA straight (redis-py's ``Script`` costs more per call), loaded again when Redis has
-    forgotten it (a restart or ``SCRIPT FLUSH``)."""
+    """Run by EVALSHA; loaded again when Redis has forgotten it (a restart or ``SCRIPT FLUSH``)."""
 
-    def __init__(self, redis: Redis, source: str) -> None:
+    def __init__(self, redis: PipelinedRedis, source: str) -> None:
         self._redis = redis
         self._source = source
         self._sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
     async def __call__(self, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await self._redis.evalsha(self._sha, len(keys), *keys, *args)
-        except NoScriptError:
-            await self._redis.script_load(self._source)
-            return await self._redis.evalsha(self._sha, len(keys), *keys, *args)
+            return await self._redis.execute("EVALSHA", self._sha, len(keys), *keys, *args)
+        except RedisReplyError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+            await self._redis.execute("SCRIPT", "LOAD", self._source)
+            return await self._redis.execute("EVALSHA", self._sha, len(keys), *keys, *args)
 
 
 class RedisAdmission:
     def __init__(
         self,
-        redis: Redis,
+        redis: PipelinedRedis,
         *,
         prefix: str,
         claim_ttl_s: int,
@@ -130,7 +130,7 @@ class RedisAdmission:
             self._flushing = asyncio.create_task(self._flush())
 
     async def release(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        await self._redis.execute("DEL", self._prefix + key)
 
     async def drain(self) -> None:
         """Wait for queued completions (at shutdown, before Redis closes)."""

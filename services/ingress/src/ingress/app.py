@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
-from common.cache import attach_redis
 from common.contracts import (
     Contract,
     HumanActivityDetected,
@@ -27,6 +26,7 @@ from ingress.gateways.whaticket import WhaticketGateway
 from ingress.gateways.zapi import ZapiGateway
 from ingress.http_errors import install_error_handlers
 from ingress.metrics import IngressMetrics
+from ingress.resp import PipelinedRedis
 from ingress.service import Intake
 from ingress.webhooks import HotWebhook, gateway_router
 
@@ -39,7 +39,7 @@ def create_app(settings: IngressSettings) -> FastAPI:
     # Ingress counts its own events (ingress_events_total); FastStream's per-publish histograms
     # would cost ~15 % of its CPU on the webhook hot path.
     runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__, broker_metrics=False)
-    redis = attach_redis(runtime, settings.redis_url)
+    redis = attach_pipelined_redis(runtime, settings.redis_url)
     published: tuple[type[Contract], ...] = (
         MessageReceived,
         MessageStatusChanged,
@@ -100,6 +100,20 @@ def create_app(settings: IngressSettings) -> FastAPI:
     )
     install_error_handlers(app)
     return app
+
+
+def attach_pipelined_redis(runtime: ServiceRuntime, url: str) -> PipelinedRedis:
+    """Ingress's Redis: one pipelined connection (``ingress.resp``, lighter per command than
+    redis-py's pool), checked for readiness, pinged at start, closed at stop."""
+    client = PipelinedRedis(url)
+
+    async def ping() -> None:
+        await client.execute("PING")
+
+    runtime.checks["cache"] = ping
+    runtime.on_startup.append(ping)
+    runtime.on_shutdown.append(client.aclose)
+    return client
 
 
 def other_gateways(settings: IngressSettings, intake: Intake) -> list[tuple[Gateway, APIRouter]]:
