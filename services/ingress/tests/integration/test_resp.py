@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 import pytest
+import uvloop
 from redis.asyncio import Redis
 
 from devkit.tcp_proxy import TcpProxy
@@ -22,6 +23,17 @@ async def lean(redis_url):
 async def test_concurrent_commands_each_get_their_own_reply(lean):
     values = [f"v{i}-{'x' * (i % 7) * 1000}" for i in range(500)]  # some replies span several reads
     assert await asyncio.gather(*(lean.execute("ECHO", v) for v in values)) == values
+
+
+def test_under_uvloop_as_the_service_runs(redis_url):
+    async def roundtrip() -> list[str]:
+        lean = PipelinedRedis(redis_url)
+        try:
+            return await asyncio.gather(*(lean.execute("ECHO", str(i)) for i in range(100)))
+        finally:
+            await lean.aclose()
+
+    assert uvloop.run(roundtrip()) == [str(i) for i in range(100)]
 
 
 async def test_reply_types(lean):
