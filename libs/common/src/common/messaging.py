@@ -323,20 +323,33 @@ class ConfirmedPublisher:
     The same message a FastStream publisher sends (persistent, mandatory, confirmed; JSON body,
     ``type``, ``message_id``, ``correlation_id``, ``app_id``, ``traceparent``) without FastStream's
     per-publish middleware chain, which on a hot path costs more than the publish itself. It opens
-    one PRODUCER span per message (FastStream opens two) whose context the consumer continues.
+    one PRODUCER span per message (FastStream opens two) whose context the consumer continues;
+    ``producer_span=False`` opens none and propagates the current span (ingress: its server span).
     An unroutable, nacked or unconfirmed (``timeout``) publish raises. Keep declaring the contracts
     with ``publisher`` too: that is what documents them in AsyncAPI.
     """
 
-    def __init__(self, broker: RabbitBroker, *, app_id: str, timeout: float, tracer: trace.Tracer) -> None:
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        *,
+        app_id: str,
+        timeout: float,
+        tracer: trace.Tracer,
+        producer_span: bool = True,
+    ) -> None:
         self._broker = broker
         self._app_id = app_id
         self._timeout = timeout
         self._tracer = tracer
+        self._producer_span = producer_span
 
     async def publish(self, event: Contract) -> None:
         # Cached by FastStream after the first call; re-resolved after a reconnection, as it does.
         exchange = await self._broker.declare_exchange(EXCHANGE)
+        if not self._producer_span:  # the current span's context is what the consumer continues
+            await self._send(exchange, event)
+            return
         message_id = str(event.message_id)
         with self._tracer.start_as_current_span(
             f"{EXCHANGE.name}.{event.ROUTING_KEY} publish",
@@ -350,22 +363,24 @@ class ConfirmedPublisher:
                 "messaging.message.conversation_id": message_id,
             },
         ):
-            headers: dict[str, Any] = dict(publish_headers(event))
-            propagate.inject(headers)
-            message = aio_pika.Message(
-                event.model_dump_json().encode(),
-                headers=headers,
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=message_id,
-                correlation_id=message_id,
-                type=event.message_type(),
-                app_id=self._app_id,
-                timestamp=datetime.now(UTC),
-            )
-            await exchange.publish(
-                message, routing_key=event.ROUTING_KEY, mandatory=True, timeout=self._timeout
-            )
+            await self._send(exchange, event)
+
+    async def _send(self, exchange: aio_pika.abc.AbstractExchange, event: Contract) -> None:
+        message_id = str(event.message_id)
+        headers: dict[str, Any] = dict(publish_headers(event))
+        propagate.inject(headers)
+        message = aio_pika.Message(
+            event.model_dump_json().encode(),
+            headers=headers,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message_id,
+            correlation_id=message_id,
+            type=event.message_type(),
+            app_id=self._app_id,
+            timestamp=datetime.now(UTC),
+        )
+        await exchange.publish(message, routing_key=event.ROUTING_KEY, mandatory=True, timeout=self._timeout)
 
 
 def subscriber(broker: RabbitBroker, queue: ConsumerQueue) -> RabbitSubscriber:
