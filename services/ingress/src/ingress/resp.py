@@ -1,8 +1,8 @@
 """A lean Redis client for ingress's hot path: every command pipelined on one connection.
 
-redis-py spends ≈ 55 µs of client CPU per command (pool checkout, a timeout per call, retries,
-hooks); this client ≈ 20 µs: commands issued in the same event-loop turn go out in one write, and
-replies are matched to callers in order. It speaks just enough RESP2 for the dedupe scripts
+redis-py spends 55–100 µs of client CPU per command (pool checkout, a timeout per call, retries,
+hooks); this client 5–7 µs (EVALSHA, 64 concurrent callers, uvloop, on this box): commands issued
+in the same event-loop turn go out in one write, and replies are matched to callers in order. It speaks just enough RESP2 for the dedupe scripts
 (``EVALSHA``, ``SCRIPT LOAD``, ``DEL``). A reply that does not come within ``timeout_s`` closes the
 connection and fails every command waiting on it (their callers answer 503); the next command
 connects again. The service's ``/readyz`` and everything else keep using redis-py.
