@@ -48,9 +48,12 @@ async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> int:
         "X-Hub-Signature-256": samples.meta_signature(SECRET, body),
         "Content-Type": "application/json",
     }
-    async with http.post(url, data=body, headers=headers) as response:
-        await response.read()
-        return response.status
+    try:
+        async with http.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status
+    except aiohttp.ClientError:  # e.g. a keep-alive connection the server closed: counted as an error
+        return 0
 
 
 async def saturate(http: aiohttp.ClientSession, url: str, count: int, concurrency: int) -> tuple[float, str]:
