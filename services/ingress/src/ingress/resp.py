@@ -2,10 +2,10 @@
 
 redis-py spends 55–100 µs of client CPU per command (pool checkout, a timeout per call, retries,
 hooks); this client 5–7 µs (EVALSHA, 64 concurrent callers, uvloop, on this box): commands issued
-in the same event-loop turn go out in one write, and replies are matched to callers in order. It speaks just enough RESP2 for the dedupe scripts
-(``EVALSHA``, ``SCRIPT LOAD``, ``DEL``). A reply that does not come within ``timeout_s`` closes the
-connection and fails every command waiting on it (their callers answer 503); the next command
-connects again. The service's ``/readyz`` and everything else keep using redis-py.
+in the same event-loop turn go out in one write, and replies are matched to callers in order. It
+speaks just enough RESP2 for ingress (``EVALSHA``, ``SCRIPT LOAD``, ``DEL``, ``PING`` for
+``/readyz``). A reply that does not come within ``timeout_s`` closes the connection and fails every
+command waiting on it (their callers answer 503); the next command connects again.
 """
 
 from __future__ import annotations
