@@ -6,12 +6,16 @@ against Redis — and are driven by an aiohttp client on the same box:
   2. open loop at a fixed offered rate: p50/p95/p99, measured from each request's scheduled time
      (so queueing is counted, not hidden).
 Prints figures; asserts nothing. Usage: python bench/ingress.py [--rate 1000] [--seconds 5]
+(``--help`` for the rest). Ingress runs with its production per-sender rate limit (every simulated
+webhook comes from its own sender, so nobody is limited; the check is paid) unless
+``--no-rate-limit``. Its Redis database is ``--redis-db`` ($TEST_REDIS_DB, else 13), emptied first.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -21,6 +25,7 @@ import uuid
 import aiohttp
 
 from devkit import infra, samples
+from devkit.harness.resources import cpu_seconds, infra_pids
 from devkit.processes import Spec, Supervisor, service_spec
 
 SECRET = "bench-secret"
@@ -43,12 +48,15 @@ async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> int:
         "X-Hub-Signature-256": samples.meta_signature(SECRET, body),
         "Content-Type": "application/json",
     }
-    async with http.post(url, data=body, headers=headers) as response:
-        await response.read()
-        return response.status
+    try:
+        async with http.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status
+    except aiohttp.ClientError:  # e.g. a keep-alive connection the server closed: counted as an error
+        return 0
 
 
-async def saturate(http: aiohttp.ClientSession, url: str, count: int, concurrency: int) -> str:
+async def saturate(http: aiohttp.ClientSession, url: str, count: int, concurrency: int) -> tuple[float, str]:
     payloads = bodies(count)
     latencies: list[float] = []
     errors = 0
@@ -64,9 +72,9 @@ async def saturate(http: aiohttp.ClientSession, url: str, count: int, concurrenc
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return (
-        f"saturated ({concurrency} in flight): {count / elapsed:,.0f} webhooks/s, "
+    achieved = count / (time.perf_counter() - started)
+    return achieved, (
+        f"saturated ({concurrency} in flight): {achieved:,.0f} webhooks/s, "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {pct(latencies, 99):.1f} ms, errors {errors}"
     )
 
@@ -100,16 +108,27 @@ async def open_loop(http: aiohttp.ClientSession, url: str, rate: float, seconds:
     )
 
 
-async def run(rate: float, seconds: float, count: int, concurrency: int) -> None:
+async def run(
+    rate: float,
+    seconds: float,
+    count: int,
+    concurrency: int,
+    *,
+    redis_db: int,
+    rate_limit: bool,
+    amqp_url: str | None,
+) -> None:
     ingress_port, bare_port = infra.free_port(), infra.free_port()
-    with infra.rabbitmq_vhost("congress-bench") as amqp_url:
+    vhost = contextlib.nullcontext(amqp_url) if amqp_url else infra.rabbitmq_vhost("congress-bench")
+    with vhost as amqp_url:
         env = {
             "AMQP_URL": amqp_url,
-            "REDIS_URL": infra.redis_database(13),
+            "REDIS_URL": infra.redis_database(redis_db),
             "META_APP_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_BURST": "0",
         }
+        if not rate_limit:
+            env["RATE_LIMIT_BURST"] = "0"
         bare = Spec(
             "bare",
             [
@@ -125,27 +144,60 @@ async def run(rate: float, seconds: float, count: int, concurrency: int) -> None
         try:
             await supervisor.wait_ready(timeout=60)
             await asyncio.sleep(1.0)  # the bare endpoint has no /readyz
+            ingress_pid, bare_pid = (child.process.pid for child in supervisor.children)
+            redis_pids = infra_pids()["redis"]
+            print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
+            rates: dict[str, float] = {}
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=connector) as http:
-                for name, url in (
-                    ("bare endpoint", f"http://127.0.0.1:{bare_port}/webhook"),
-                    ("ingress", f"http://127.0.0.1:{ingress_port}/webhooks/meta"),
+                for name, url, pid in (
+                    ("bare endpoint", f"http://127.0.0.1:{bare_port}/webhook", bare_pid),
+                    ("ingress", f"http://127.0.0.1:{ingress_port}/webhooks/meta", ingress_pid),
                 ):
                     await saturate(http, url, 300, 8)  # warm-up
-                    print(f"{name:>13} | {await saturate(http, url, count, concurrency)}", flush=True)
+                    cpu, redis_cpu = cpu_seconds(pid), sum(map(cpu_seconds, redis_pids))
+                    rates[name], figures = await saturate(http, url, count, concurrency)
+                    cpu_us = (cpu_seconds(pid) - cpu) / count * 1e6
+                    redis_us = (sum(map(cpu_seconds, redis_pids)) - redis_cpu) / count * 1e6
+                    print(
+                        f"{name:>13} | {figures}; CPU {cpu_us:.0f} µs/webhook (Redis {redis_us:.0f})",
+                        flush=True,
+                    )
                     print(f"{name:>13} | {await open_loop(http, url, rate, seconds)}", flush=True)
+            print(
+                f"ratio ingress / bare endpoint, saturated: {rates['ingress'] / rates['bare endpoint']:.2f}"
+                "; load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
+                flush=True,
+            )
         finally:
             await supervisor.stop()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rate", type=float, default=1000)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--count", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=1000, help="open loop: webhooks/s offered")
+    parser.add_argument("--seconds", type=float, default=5, help="open loop: how long")
+    parser.add_argument("--count", type=int, default=5000, help="saturation: webhooks per endpoint")
+    parser.add_argument("--concurrency", type=int, default=64, help="saturation: requests in flight")
+    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("TEST_REDIS_DB", "13")))
+    parser.add_argument("--no-rate-limit", action="store_true", help="turn ingress's rate limit off")
+    parser.add_argument(
+        "--amqp-url", help="an existing vhost to use (default: a throwaway one; creating it can be slow)"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.rate, args.seconds, args.count, args.concurrency))
+    asyncio.run(
+        run(
+            args.rate,
+            args.seconds,
+            args.count,
+            args.concurrency,
+            redis_db=args.redis_db,
+            rate_limit=not args.no_rate_limit,
+            amqp_url=args.amqp_url,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -328,21 +328,33 @@ class ConfirmedPublisher:
     The same message a FastStream publisher sends (persistent, mandatory, confirmed; JSON body,
     ``type``, ``message_id``, ``correlation_id``, ``app_id``, ``traceparent``) without FastStream's
     per-publish middleware chain, which on a hot path costs more than the publish itself. It opens
-    one PRODUCER span per message (FastStream opens two) whose context the consumer continues.
+    one PRODUCER span per message (FastStream opens two) whose context the consumer continues;
+    ``producer_span=False`` opens none and propagates the current span (ingress: its server span).
     An unroutable, nacked or unconfirmed (``timeout``) publish raises. Keep declaring the contracts
     with ``publisher`` too: that is what documents them in AsyncAPI.
     """
 
-    def __init__(self, broker: RabbitBroker, *, app_id: str, timeout: float, tracer: trace.Tracer) -> None:
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        *,
+        app_id: str,
+        timeout: float,
+        tracer: trace.Tracer,
+        producer_span: bool = True,
+    ) -> None:
         self._broker = broker
         self._app_id = app_id
         self._timeout = timeout
         self._tracer = tracer
+        self._producer_span = producer_span
 
     async def publish(self, event: Contract) -> None:
         # Cached by FastStream after the first call; re-resolved after a reconnection, as it does.
         exchange = await self._broker.declare_exchange(EXCHANGE)
-        with producer_span(self._tracer, event):
+        # Without a span of its own, the current span's context is what the consumer continues.
+        span = producer_span(self._tracer, event) if self._producer_span else nullcontext()
+        with span:
             await exchange.publish(
                 contract_message(event, app_id=self._app_id),
                 routing_key=event.ROUTING_KEY,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from common.contracts import (
     Contract,
@@ -13,12 +13,11 @@ from common.contracts import (
     Provider,
     WebhookParked,
 )
-from common.idempotency import Claim, Claims
 from common.logging import get_logger
+from ingress.admission import Admission, Verdict
 from ingress.errors import Unavailable
 from ingress.gateways.base import Event
 from ingress.metrics import IngressMetrics
-from ingress.ratelimit import RateLimiter, Unlimited
 
 Publish = Callable[[Contract], Awaitable[object]]
 
@@ -44,10 +43,9 @@ def dedupe_key(event: Event) -> str:
 
 @dataclass
 class Intake:
-    dedupe: Claims
+    admission: Admission
     publish: Publish
     metrics: IngressMetrics
-    rate_limiter: RateLimiter = field(default_factory=Unlimited)
 
     async def accept(self, events: list[Event]) -> Accepted:
         """Publish each event not seen before; raise ``Unavailable`` if one is not confirmed.
@@ -64,27 +62,33 @@ class Intake:
     async def _accept_one(self, event: Event) -> str:
         key = dedupe_key(event)
         kind = event.ROUTING_KEY
+        # Only user messages count against their sender's rate limit (not receipts or echoes).
+        sender = event.conversation_key if isinstance(event, MessageReceived) else None
         try:
-            claim = await self.dedupe.claim(key)
+            verdict = await self.admission.admit(key, sender)
         except Exception as exc:
             log.warning("dedupe.unavailable", error=repr(exc))
             raise Unavailable("the dedupe store did not answer; retry later") from exc
-        if claim is not Claim.ACQUIRED:  # published already, or being published right now
+        if verdict is Verdict.RATE_LIMITED:  # remembered as handled: re-deliveries are duplicates
+            self.metrics.rate_limited.labels(event.provider.value).inc()
+            log.warning(
+                "message.rate_limited",
+                conversation_key=event.conversation_key,
+                provider_message_id=event.provider_message_id,
+            )
+            return "rate_limited"
+        if verdict is not Verdict.ACQUIRED:  # published already, or being published right now
             self.metrics.events.labels(event.provider.value, kind, "duplicate").inc()
             log.info("event.duplicate_ignored", type=kind, provider_message_id=event.provider_message_id)
             return "duplicates"
-        if isinstance(event, MessageReceived) and not await self._within_rate(event):
-            # Remembered as handled, so the provider's re-deliveries do not count again.
-            await _quietly(self.dedupe.complete(key, "rate_limited"))
-            return "rate_limited"
         try:
             await self.publish(event)
         except Exception as exc:
             log.warning("event.publish_failed", type=kind, error=repr(exc))
-            await _quietly(self.dedupe.release(key))  # else the claim expires and frees itself
+            await _quietly(self.admission.release(key))  # else the claim expires and frees itself
             raise Unavailable("the broker did not confirm the message; retry later") from exc
         # Published: answer 200 even if this fails (a re-delivery is then deduped downstream).
-        await _quietly(self.dedupe.complete(key))
+        await _quietly(self.admission.complete(key))
         self.metrics.events.labels(event.provider.value, kind, "published").inc()
         log.info(
             "event.accepted",
@@ -94,21 +98,6 @@ class Intake:
             kind=event.kind.value if isinstance(event, MessageReceived) else None,
         )
         return "published"
-
-    async def _within_rate(self, message: MessageReceived) -> bool:
-        try:
-            allowed = await self.rate_limiter.allow(message.conversation_key)
-        except Exception as exc:  # fail open: a cache hiccup must not silence everyone
-            log.warning("ratelimit.unavailable", error=repr(exc))
-            return True
-        if not allowed:
-            self.metrics.rate_limited.labels(message.provider.value).inc()
-            log.warning(
-                "message.rate_limited",
-                conversation_key=message.conversation_key,
-                provider_message_id=message.provider_message_id,
-            )
-        return allowed
 
     async def park(
         self, provider: Provider, body: bytes, reasons: list[str], content_type: str | None

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
-from common.idempotency import InMemoryClaims
 from devkit import samples
+from ingress.admission import InMemoryAdmission
 from ingress.gateways.base import Delivery
 from ingress.gateways.evolution import EvolutionGateway
 from ingress.gateways.meta import MetaGateway
@@ -94,7 +94,9 @@ def signed_headers(gateway, body: bytes) -> dict[str, str]:
 @given(body=st.one_of(json_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200)))
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 async def test_authenticated_bodies_never_get_a_5xx(gateway, body):
-    intake = Intake(dedupe=InMemoryClaims(), publish=Publisher(), metrics=IngressMetrics(CollectorRegistry()))
+    intake = Intake(
+        admission=InMemoryAdmission(), publish=Publisher(), metrics=IngressMetrics(CollectorRegistry())
+    )
     app = FastAPI()
     app.include_router(gateway_router(gateway, intake=intake, max_body_bytes=4096, summary="t"))
     install_error_handlers(app)
@@ -115,7 +117,9 @@ async def test_an_adapter_bug_parks_the_body_instead_of_a_500():
     async def publish(event) -> None:
         published.append(event)
 
-    intake = Intake(dedupe=InMemoryClaims(), publish=publish, metrics=IngressMetrics(CollectorRegistry()))
+    intake = Intake(
+        admission=InMemoryAdmission(), publish=publish, metrics=IngressMetrics(CollectorRegistry())
+    )
     app = FastAPI()
     app.include_router(gateway_router(Buggy(token="t"), intake=intake, max_body_bytes=4096, summary="t"))
     install_error_handlers(app)

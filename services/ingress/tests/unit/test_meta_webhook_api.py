@@ -10,11 +10,11 @@ from common.contracts import Contract, MessageReceived, MessageStatusChanged, We
 from common.idempotency import InMemoryClaims
 from common.service import ServiceApp
 from devkit import samples
+from ingress.admission import InMemoryAdmission
 from ingress.gateways.meta import MetaGateway, signature
 from ingress.gateways.meta.api import meta_router
 from ingress.http_errors import install_error_handlers
 from ingress.metrics import IngressMetrics
-from ingress.ratelimit import Unlimited
 from ingress.service import Intake
 from ingress.webhooks import HotWebhook
 
@@ -39,7 +39,7 @@ class FakePublisher:
 def build_app(dedupe, publish, registry=None, *, hot: bool = False, rate_limiter=None) -> FastAPI:
     """The documented FastAPI route, or (``hot``) the same route served by ``HotWebhook`` first."""
     metrics = IngressMetrics(registry or CollectorRegistry())
-    intake = Intake(dedupe=dedupe, publish=publish, metrics=metrics, rate_limiter=rate_limiter or Unlimited())
+    intake = Intake(admission=InMemoryAdmission(dedupe, rate_limiter), publish=publish, metrics=metrics)
     gateway = MetaGateway(app_secret=SECRET)
     hot_routes = {
         ("POST", "/webhooks/meta"): HotWebhook(
