@@ -8,7 +8,12 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from common.messaging import CONVERSATION_INBOX, OPS_PARKED_WEBHOOKS, declare_topology
+from common.messaging import (
+    CONVERSATION_INBOX,
+    NOTIFIER_MESSAGES_RECEIVED,
+    OPS_PARKED_WEBHOOKS,
+    declare_topology,
+)
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import samples
@@ -92,7 +97,9 @@ async def redeclare_topology(amqp_url: str) -> None:
 
 
 async def test_unroutable_publish_is_503_then_the_retry_goes_through(ingress, channel, amqp_url):
-    await channel.exchange_delete(CONVERSATION_INBOX.name)  # no route left for message.received
+    # No route left for message.received: the conversation inbox and the notifier's read marks.
+    await channel.exchange_delete(CONVERSATION_INBOX.name)
+    await channel.queue_delete(NOTIFIER_MESSAGES_RECEIVED.name)
     body = samples.meta_text("oi", wamid="wamid.integration-unroutable")
     try:
         r = await post(ingress, body)
