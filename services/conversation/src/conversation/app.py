@@ -30,7 +30,11 @@ def create_app(settings: ConversationSettings) -> FastAPI:
     runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__)
     redis = attach_redis(runtime, settings.redis_url)
     sessions = RedisSessions(redis, settings.session_ttl_s)
-    outbound = Outbound(runtime.broker, settings.publish_timeout_s)
+    outbound = Outbound(
+        runtime.broker,
+        settings.publish_timeout_s,
+        runtime.tracer_provider.get_tracer(SERVICE, __version__),
+    )
     client = openai_client(settings)  # None without OPENAI_API_KEY: the offline engine alone
     if client is not None:
         runtime.on_shutdown.append(client.close)
