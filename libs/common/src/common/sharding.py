@@ -180,7 +180,8 @@ class ShardConsumers:
 
             running.tag = await queue.consume(on_message)
         except BaseException:
-            await channel.close()
+            with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+                await channel.close()
             raise
         self._running[shard] = running
         log.info("shard.started", shard=shard, inbox=self._inbox.name)
@@ -268,9 +269,10 @@ class ShardConsumers:
                 await running.queue.cancel(running.tag)
         if running.in_hand:
             await asyncio.wait(set(running.in_hand), timeout=self._broker.config.graceful_timeout)
-        if not running.channel.is_closed:
-            with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
-                await running.channel.close()
+        # Even when it looks closed: a channel cut by a reconnection is reopened, with its consumer,
+        # unless closed by us.
+        with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+            await running.channel.close()
         log.info("shard.stopped", shard=shard, inbox=self._inbox.name)
 
     async def stop_all(self) -> None:
@@ -357,9 +359,10 @@ class ShardLeases:
         while True:
             try:
                 await self.balance()
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, AMQPError, ChannelInvalidStateError) as exc:
                 # Keep consuming what we hold: conversation cannot work without Redis anyway,
-                # and single-active-consumer keeps order even if a lease lapses meanwhile.
+                # and single-active-consumer keeps order even if a lease lapses meanwhile. A shard
+                # that could not start while the broker reconnects is taken again next round.
                 log.warning("shard.balance_failed", error=str(exc))
             await asyncio.sleep(self._tick_s)
 
