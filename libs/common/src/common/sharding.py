@@ -12,6 +12,15 @@ with leases that spread its shards over the live replicas.
   its fair share (shards / live replicas), renews them, gives extras back when replicas join, and
   takes over the shards of a replica whose leases expired. Leases only balance; correctness never
   depends on them (single-active-consumer does that).
+- The shards are the hot path, so they are consumed by plain aio-pika consumers, not FastStream
+  subscribers, whose middleware chain and argument resolution cost ten times the dialogue itself
+  (docs/BENCHMARKS.md). What a subscriber with ``AckPolicy.REJECT_ON_ERROR`` guarantees is kept:
+  the contract is validated once (``model_validate_json``), the message is acked only after the
+  handler returns and rejected without requeue (to the dead-letter queue) when it raises, is not
+  the contract or has a type with no handler; one CONSUMER span per message continues the
+  producer's ``traceparent`` and is current while the handler runs (log lines carry its ids);
+  FastStream's Prometheus series are recorded under the same names. Each shard consumes on its own
+  robust channel (prefetch 1), which aio-pika restores with its consumer after a reconnection.
 """
 
 from __future__ import annotations
@@ -24,10 +33,17 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
+from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 from faststream.middlewares import AckPolicy
+from faststream.prometheus.container import MetricsContainer
 from faststream.rabbit import Channel, RabbitBroker
+from opentelemetry import propagate, trace
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -37,6 +53,7 @@ from common.messaging import ShardedInbox
 
 if TYPE_CHECKING:
     from faststream.rabbit.subscriber import RabbitSubscriber
+    from prometheus_client import CollectorRegistry
 
     from common.service import ServiceRuntime
 
@@ -44,15 +61,66 @@ log = get_logger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
 
+_incoming: ContextVar[AbstractIncomingMessage | None] = ContextVar("shard_incoming_message", default=None)
+
+
+def incoming_message() -> AbstractIncomingMessage | None:
+    """The delivery a shard handler is handling (to re-publish it as is, e.g. into a retry tier);
+    ``None`` outside a shard handler."""
+    return _incoming.get()
+
+
+class UnknownMessage(Exception):
+    """A delivery whose ``type`` no handler of the inbox takes: dead-lettered, never dropped."""
+
+
+class _Metrics:
+    """FastStream's consumer series (``faststream_received_*``, what the dashboards and alerts
+    read), recorded by the lean consumer under the same names and labels."""
+
+    def __init__(self, registry: CollectorRegistry, app_name: str) -> None:
+        self._m = MetricsContainer(registry, custom_label_names=())  # reuses registered series
+        self._app = app_name
+
+    def received(self, handler: str, size: int) -> None:
+        labels = {"app_name": self._app, "broker": "rabbitmq", "handler": handler}
+        self._m.received_messages_total.labels(**labels).inc()
+        self._m.received_messages_size_bytes.labels(**labels).observe(size)
+        self._m.received_messages_in_process.labels(**labels).inc()
+
+    def processed(self, handler: str, duration_s: float, status: str, error: BaseException | None) -> None:
+        labels = {"app_name": self._app, "broker": "rabbitmq", "handler": handler}
+        if error is not None:
+            self._m.received_processed_messages_exceptions_total.labels(
+                **labels, exception_type=type(error).__name__
+            ).inc()
+        self._m.received_processed_messages_duration_seconds.labels(**labels).observe(duration_s)
+        self._m.received_messages_in_process.labels(**labels).dec()
+        self._m.received_processed_messages_total.labels(**labels, status=status).inc()
+
+
+@dataclass
+class _Shard:
+    """One running shard: its channel, queue and consumer tag, and the messages in hand."""
+
+    number: int
+    channel: AbstractRobustChannel
+    queue: AbstractQueue
+    tag: str = ""
+    in_hand: set[asyncio.Task[Any]] = field(default_factory=set)
+
 
 class ShardConsumers:
-    """Starts and stops this replica's subscribers of individual shards (one per shard)."""
+    """Starts and stops this replica's consumers of individual shards (one per shard)."""
 
     def __init__(self, broker: RabbitBroker, inbox: ShardedInbox, handlers: dict[type[Contract], Handler]):
         self._broker = broker
         self._inbox = inbox
         self._handlers = handlers
-        self._running: dict[int, RabbitSubscriber] = {}
+        self._routes = {contract.message_type(): (contract, h) for contract, h in handlers.items()}
+        self._running: dict[int, _Shard] = {}
+        self._tracer = trace.get_tracer(__name__)  # the process's provider (common.telemetry)
+        self._metrics: _Metrics | None = None
 
     @property
     def inbox(self) -> ShardedInbox:
@@ -62,12 +130,18 @@ class ShardConsumers:
     def running(self) -> set[int]:
         return set(self._running)
 
+    def instrument(self, registry: CollectorRegistry, app_name: str) -> None:
+        """Record the consumer metrics in the service's registry (``consume_by_lease`` does)."""
+        self._metrics = _Metrics(registry, app_name)
+
     def build(self, shard: int, *, title: str | None = None) -> RabbitSubscriber:
-        """The subscriber of one shard, not started (``start`` starts it; docs only describe it)."""
+        """The FastStream subscriber that *describes* a shard in AsyncAPI (tools/devkit docs).
+
+        Never started: at run time ``start`` consumes the shard with the lean consumer below.
+        """
         subscriber = self._broker.subscriber(
             self._inbox.shard_queue(shard),
             self._inbox.exchange(),
-            # One message at a time per shard: a conversation's messages never overlap.
             channel=Channel(prefetch_count=1),
             ack_policy=AckPolicy.REJECT_ON_ERROR,
             title=title or f"{self._inbox.shard_name(shard)}:consume",
@@ -75,37 +149,130 @@ class ShardConsumers:
             "events, in order, one at a time.",
         )
         for contract, handler in self._handlers.items():
-            subscriber(filter=_of_type(contract))(handler)  # an unknown type finds no handler: DLQ
+            subscriber(filter=_of_type(contract))(handler)
         return subscriber
 
     async def start(self, shard: int) -> None:
         if shard in self._running:
             return
-        subscriber = self.build(shard)
-        await subscriber.start()
-        self._running[shard] = subscriber
+        connection = self._broker._connection  # FastStream's robust connection; no public accessor
+        if connection is None:
+            raise RuntimeError("the broker is not connected")
+        # Its own channel: prefetch 1 per shard (one conversation's messages never overlap), and
+        # closing it on stop returns only this shard's unacked message. Robust: after a
+        # reconnection aio-pika reopens it, sets the prefetch again, re-declares the queue (as
+        # ``ShardedInbox.declare`` does: idempotent) and consumes again with the same tag.
+        channel = await connection.channel(publisher_confirms=False)
+        try:
+            await channel.set_qos(prefetch_count=1)
+            spec = self._inbox.shard_queue(shard)
+            queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+            running = _Shard(shard, channel, queue)
+
+            async def on_message(message: AbstractIncomingMessage) -> None:
+                task = asyncio.current_task()
+                assert task is not None  # aio-pika runs each delivery in its own task
+                running.in_hand.add(task)
+                try:
+                    await self._consume(message)
+                finally:
+                    running.in_hand.discard(task)
+
+            running.tag = await queue.consume(on_message)
+        except BaseException:
+            with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+                await channel.close()
+            raise
+        self._running[shard] = running
         log.info("shard.started", shard=shard, inbox=self._inbox.name)
+
+    async def _consume(self, message: AbstractIncomingMessage) -> None:
+        """Validate, handle, then ack; reject without requeue (dead-letter) when anything fails."""
+        destination = f"{message.exchange or 'default'}.{message.routing_key}"
+        started = time.perf_counter()
+        if self._metrics is not None:
+            self._metrics.received(destination, len(message.body))
+        error: Exception | None = None
+        with self._tracer.start_as_current_span(
+            f"{destination} process",
+            context=propagate.extract(message.headers or {}),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation": "process",
+                "messaging.message.id": message.message_id or "",
+                "messaging.message.conversation_id": message.correlation_id or "",
+                "messaging.message.payload_size_bytes": len(message.body),
+                "messaging.rabbitmq.destination.routing_key": message.routing_key or "",
+                "messaging.rabbitmq.message.delivery_tag": message.delivery_tag or 0,
+                "messaging.destination_publish.name": message.exchange or "",
+            },
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                route = self._routes.get(message.type or "")
+                if route is None:
+                    raise UnknownMessage(f"no handler for type {message.type!r} in {self._inbox.name}")
+                contract, handler = route
+                event = contract.model_validate_json(message.body)
+                token = _incoming.set(message)
+                try:
+                    await handler(event)
+                finally:
+                    _incoming.reset(token)
+            except Exception as exc:  # any failure dead-letters the message
+                error = exc
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
+                log.error(
+                    "message.dead_lettered",
+                    queue=self._inbox.name,
+                    message_id=message.message_id,
+                    type=message.type,
+                    error=f"{type(exc).__name__}: {exc}",
+                    exc_info=not isinstance(exc, ValidationError | UnknownMessage),
+                )
+        status = "rejected" if error is not None else "acked"
+        try:
+            if error is not None:
+                await message.reject(requeue=False)  # the shard's dead-letter exchange takes it
+            else:
+                await message.ack()
+        except (AMQPError, ChannelInvalidStateError, ConnectionError) as exc:
+            # The channel died with the message in hand: the broker gives it back (redelivered,
+            # the handlers are idempotent); nothing to settle here.
+            status = "error"
+            log.warning(
+                "message.settle_failed",
+                queue=self._inbox.name,
+                message_id=message.message_id,
+                error=repr(exc),
+            )
+        if self._metrics is not None:
+            self._metrics.processed(destination, time.perf_counter() - started, status, error)
 
     async def stop(self, shard: int) -> None:
         """Hand a shard back without stranding a message.
 
-        FastStream's ``stop`` waits for the message in hand and only then cancels the consumer, so
-        the next message (prefetch 1) can arrive in between; it is left unacked on this channel,
-        invisible to the replica that takes the shard over, for as long as this process lives —
-        lost to the user and out of order. So: cancel first (no more deliveries), let the message
-        in hand finish, then close the shard's channel (anything still unacked goes back at once).
+        Cancel first (no more deliveries), let the message in hand finish and settle, then close
+        the shard's channel (anything still unacked goes back at once). The other order — FastStream
+        ``stop``'s: wait for the message in hand, then cancel — lets the next message (prefetch 1)
+        arrive in between, left unacked on this channel, invisible to the replica that takes the
+        shard over, for as long as this process lives: lost to the user and out of order.
         """
-        subscriber = self._running.pop(shard, None)
-        if subscriber is None:
+        running = self._running.pop(shard, None)
+        if running is None:
             return
-        queue = subscriber._queue_obj  # FastStream exposes no cancel-before-drain
-        tag = subscriber._consumer_tag
-        if queue is not None and tag is not None and not queue.channel.is_closed:
-            await queue.cancel(tag)
-            subscriber._consumer_tag = None
-        await subscriber.stop()
-        if queue is not None and not queue.channel.is_closed:
-            await queue.channel.close()
+        if not running.channel.is_closed:
+            with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+                await running.queue.cancel(running.tag)
+        if running.in_hand:
+            await asyncio.wait(set(running.in_hand), timeout=self._broker.config.graceful_timeout)
+        # Even when it looks closed: a channel cut by a reconnection is reopened, with its consumer,
+        # unless closed by us.
+        with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+            await running.channel.close()
         log.info("shard.stopped", shard=shard, inbox=self._inbox.name)
 
     async def stop_all(self) -> None:
@@ -192,9 +359,10 @@ class ShardLeases:
         while True:
             try:
                 await self.balance()
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, AMQPError, ChannelInvalidStateError) as exc:
                 # Keep consuming what we hold: conversation cannot work without Redis anyway,
-                # and single-active-consumer keeps order even if a lease lapses meanwhile.
+                # and single-active-consumer keeps order even if a lease lapses meanwhile. A shard
+                # that could not start while the broker reconnects is taken again next round.
                 log.warning("shard.balance_failed", error=str(exc))
             await asyncio.sleep(self._tick_s)
 
@@ -220,6 +388,7 @@ def consume_by_lease(runtime: ServiceRuntime, redis: Redis, consumers: ShardCons
     runs; on SIGTERM finish the messages in hand and hand the shards over."""
     replica = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     leases = ShardLeases(redis, consumers.inbox, consumers, replica_id=replica)
+    consumers.instrument(runtime.registry, runtime.name)
     runtime.on_started.append(leases.start)
     runtime.on_stopping.append(leases.stop)
     return leases

@@ -31,8 +31,8 @@ def create_app(settings: ConversationSettings) -> FastAPI:
     runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__)
     redis = attach_redis(runtime, settings.redis_url)
     sessions = RedisSessions(redis, settings.session_ttl_s)
-    outbound = Outbound(runtime.broker, settings.publish_timeout_s)
     tracer = runtime.tracer_provider.get_tracer(SERVICE, __version__)
+    outbound = Outbound(runtime.broker, settings.publish_timeout_s, tracer)
     rpc = RpcClient(runtime.broker, app_id=SERVICE, tracer=tracer)
     client = openai_client(settings)  # None without OPENAI_API_KEY: the offline engine alone
     if client is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from faststream.rabbit import RabbitBroker
+from opentelemetry import trace
 
 from common.contracts import (
     Contract,
@@ -11,7 +12,7 @@ from common.contracts import (
     MessageReceived,
     SendWhatsAppMessage,
 )
-from common.messaging import CONVERSATION_INBOX, publish_headers, publisher, retry_transient
+from common.messaging import CONVERSATION_INBOX, ConfirmedPublisher, publisher, retry_transient
 from common.sharding import Handler, ShardConsumers
 from conversation.service import Conversation, handle_message, record_human_activity
 
@@ -35,19 +36,24 @@ def inbox_consumers(broker: RabbitBroker, conversation: Conversation) -> ShardCo
 
 
 class Outbound:
-    """The service's confirmed publishers: replies to send, handoffs for the team."""
+    """The service's confirmed publishers: replies to send, handoffs for the team.
 
-    def __init__(self, broker: RabbitBroker, publish_timeout_s: float) -> None:
-        self._sends = publisher(broker, SendWhatsAppMessage, timeout=publish_timeout_s)
-        self._handoffs = publisher(broker, HandoffRequested, timeout=publish_timeout_s)
+    Through ``ConfirmedPublisher`` (one PRODUCER span, no FastStream middleware chain: the reply
+    is on the hot path); the FastStream publishers are declared for AsyncAPI only.
+    """
 
-    @retry_transient
-    async def send(self, command: SendWhatsAppMessage) -> None:
-        # The partition key routes the command to the notifier inbox shard of its conversation.
-        await self._sends.publish(
-            command, message_id=str(command.message_id), headers=dict(publish_headers(command))
+    def __init__(self, broker: RabbitBroker, publish_timeout_s: float, tracer: trace.Tracer) -> None:
+        publisher(broker, SendWhatsAppMessage, timeout=publish_timeout_s)
+        publisher(broker, HandoffRequested, timeout=publish_timeout_s)
+        self._publisher = ConfirmedPublisher(
+            broker, app_id="conversation", timeout=publish_timeout_s, tracer=tracer
         )
 
     @retry_transient
+    async def send(self, command: SendWhatsAppMessage) -> None:
+        # The partition key header routes the command to its conversation's notifier inbox shard.
+        await self._publisher.publish(command)
+
+    @retry_transient
     async def handoff(self, event: HandoffRequested) -> None:
-        await self._handoffs.publish(event, message_id=str(event.message_id))
+        await self._publisher.publish(event)

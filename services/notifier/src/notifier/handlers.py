@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from faststream.rabbit import RabbitBroker
-from faststream.rabbit.message import RabbitMessage
 
 from common.contracts import (
     Contract,
@@ -28,7 +27,7 @@ from common.messaging import (
     publisher,
     subscriber,
 )
-from common.sharding import Handler, ShardConsumers
+from common.sharding import Handler, ShardConsumers, incoming_message
 from notifier.delivery_log import DeliveryLog
 from notifier.email.compose import RegistrationMail
 from notifier.email.event_facts import EventFacts
@@ -78,10 +77,11 @@ class Notifier:
 async def _settle(notifier: Notifier, outcome: Outcome, *, target: str) -> None:
     """Act on a failure: wait in a retry tier (and ack this copy), or dead-letter the message."""
     if isinstance(outcome, RetryLater):
-        message: RabbitMessage = notifier.broker.context.get_local("message")
+        # A shard handler's delivery (lean consumer), else the FastStream subscriber's.
+        raw = incoming_message() or notifier.broker.context.get_local("message").raw_message
         await notifier.tiers.schedule(
             notifier.broker,
-            message.raw_message,
+            raw,
             target=target,
             delay_s=outcome.delay_s,
             attempt=outcome.attempt,

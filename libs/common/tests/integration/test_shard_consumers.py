@@ -1,0 +1,249 @@
+"""On the real RabbitMQ: a shard's lean consumer keeps what a FastStream subscriber guaranteed.
+
+Ack only after the handler's work, dead-letter (never requeue-loop, never drop) what fails or is not
+the contract, continue the producer's trace, hand the delivery to the handler, and stop without
+stranding the next message.
+"""
+
+import asyncio
+import json
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractIncomingMessage
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry
+
+from common.contracts import HumanActivityDetected, MessageReceived
+from common.messaging import EXCHANGE, PARTITION_HEADER, ConfirmedPublisher, ShardedInbox, declare_topology
+from common.service import ServiceRuntime
+from common.settings import ServiceSettings
+from common.sharding import ShardConsumers, incoming_message
+from devkit import factories, infra
+
+pytestmark = pytest.mark.integration
+
+# One shard: every message lands in it, whatever its key.
+INBOX = ShardedInbox("shardtest", (MessageReceived, HumanActivityDetected), 1)
+
+
+@pytest.fixture
+async def broker():
+    with infra.rabbitmq_vhost("congress-shard-test") as url:
+        broker = ServiceRuntime.build(ServiceSettings(amqp_url=url), name="test", version="0").broker
+        await broker.connect()
+        await declare_topology(broker)
+        await INBOX.declare(broker)
+        try:
+            yield broker
+        finally:
+            await broker.stop()
+
+
+def confirmed(broker) -> ConfirmedPublisher:
+    return ConfirmedPublisher(broker, app_id="test", timeout=5, tracer=trace.get_tracer("test"))
+
+
+async def take(broker, queue: str, timeout: float = 10) -> AbstractIncomingMessage:
+    """The next message waiting in ``queue`` (acked), read on a channel of its own."""
+    channel = await broker._connection.channel()
+    try:
+        q = await channel.get_queue(queue, ensure=False)
+        async with asyncio.timeout(timeout):
+            while True:
+                got = await q.get(fail=False)
+                if got is not None:
+                    break
+                await asyncio.sleep(0.05)
+        await got.ack()
+        return got
+    finally:
+        await channel.close()
+
+
+async def waiting(broker, queue: str) -> int:
+    channel = await broker._connection.channel()
+    try:
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count or 0
+    finally:
+        await channel.close()
+
+
+async def test_handled_then_acked_with_the_trace_and_delivery_of_the_producer(broker):
+    seen: list[tuple[str, int, str | None]] = []
+    done = asyncio.Event()
+
+    async def on_message(message: MessageReceived) -> None:
+        context = trace.get_current_span().get_span_context()
+        delivery = incoming_message()
+        assert delivery is not None
+        seen.append((message.text or "", context.trace_id, delivery.message_id))
+        done.set()
+
+    registry = CollectorRegistry()
+    consumers = ShardConsumers(broker, INBOX, {MessageReceived: on_message})
+    consumers.instrument(registry, "test")
+    await consumers.start(0)
+    sent = factories.message_received(text="oi")
+    with trace.get_tracer("test").start_as_current_span("webhook") as producer:
+        await confirmed(broker).publish(sent)
+    await asyncio.wait_for(done.wait(), 10)
+    await consumers.stop(0)
+    assert seen == [("oi", producer.get_span_context().trace_id, str(sent.message_id))]
+    assert incoming_message() is None  # only inside a handler
+    assert await waiting(broker, INBOX.shard_name(0)) == 0  # acked
+    assert await waiting(broker, INBOX.dead_letter_name) == 0
+    handler = f"{EXCHANGE.name}.{MessageReceived.ROUTING_KEY}"
+    labels = {"app_name": "test", "broker": "rabbitmq", "handler": handler, "status": "acked"}
+    assert registry.get_sample_value("faststream_received_processed_messages_total", labels) == 1
+
+
+async def test_a_handler_that_raises_dead_letters_the_message_once(broker):
+    attempts = 0
+
+    async def failing(message: MessageReceived) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise RuntimeError("handler bug")
+
+    registry = CollectorRegistry()
+    consumers = ShardConsumers(broker, INBOX, {MessageReceived: failing})
+    consumers.instrument(registry, "test")
+    await consumers.start(0)
+    try:
+        sent = factories.message_received()
+        await confirmed(broker).publish(sent)
+        dead = await take(broker, INBOX.dead_letter_name)
+    finally:
+        await consumers.stop(0)
+    assert attempts == 1  # rejected, not requeued in a hot loop
+    assert json.loads(dead.body)["message_id"] == str(sent.message_id)
+    death = dead.headers["x-death"][0]
+    assert (death["queue"], death["reason"]) == (INBOX.shard_name(0), "rejected")
+    handler = f"{EXCHANGE.name}.{MessageReceived.ROUTING_KEY}"
+    labels = {"app_name": "test", "broker": "rabbitmq", "handler": handler}
+    assert (
+        registry.get_sample_value(
+            "faststream_received_processed_messages_total", {**labels, "status": "rejected"}
+        )
+        == 1
+    )
+    assert (
+        registry.get_sample_value(
+            "faststream_received_processed_messages_exceptions_total",
+            {**labels, "exception_type": "RuntimeError"},
+        )
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "type_"),
+    [
+        (b'{"not": "a MessageReceived"}', MessageReceived.message_type()),  # not the contract
+        (b"not json", MessageReceived.message_type()),
+        (b"{}", "something.else.v1"),  # a type the inbox has no handler for
+    ],
+)
+async def test_what_is_not_a_known_contract_is_dead_lettered_not_dropped(broker, body, type_):
+    async def handler(message: MessageReceived) -> None:
+        raise AssertionError("never called with an invalid message")
+
+    consumers = ShardConsumers(broker, INBOX, {MessageReceived: handler})
+    await consumers.start(0)
+    try:
+        exchange = await broker.declare_exchange(EXCHANGE)
+        await exchange.publish(
+            aio_pika.Message(body, type=type_, headers={PARTITION_HEADER: "k"}, delivery_mode=2),
+            routing_key=MessageReceived.ROUTING_KEY,
+        )
+        dead = await take(broker, INBOX.dead_letter_name)
+    finally:
+        await consumers.stop(0)
+    assert dead.body == body
+
+
+async def test_stop_finishes_the_message_in_hand_and_strands_none(broker):
+    """Stop while a message is in hand and the next waits: the first is handled and acked, the next
+    stays in the shard for whoever takes it over (not delivered here, not left unacked)."""
+    handled: list[str] = []
+    in_hand, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(message: MessageReceived) -> None:
+        in_hand.set()
+        await release.wait()
+        handled.append(message.text or "")
+
+    consumers = ShardConsumers(broker, INBOX, {MessageReceived: slow})
+    await consumers.start(0)
+    publish = confirmed(broker)
+    await publish.publish(factories.message_received(text="first"))
+    await publish.publish(factories.message_received(text="second"))
+    await asyncio.wait_for(in_hand.wait(), 10)
+    stopping = asyncio.create_task(consumers.stop(0))
+    await asyncio.sleep(0.3)
+    assert not stopping.done()  # waits for the message in hand
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert handled == ["first"]
+    assert consumers.running == set()
+    assert await waiting(broker, INBOX.shard_name(0)) == 1  # ready, not unacked on a live channel
+    taken_over = asyncio.Event()
+
+    async def next_replica(message: MessageReceived) -> None:
+        handled.append(message.text or "")
+        taken_over.set()
+
+    successor = ShardConsumers(broker, INBOX, {MessageReceived: next_replica})
+    await successor.start(0)
+    try:
+        await asyncio.wait_for(taken_over.wait(), 10)
+    finally:
+        await successor.stop(0)
+    assert handled == ["first", "second"]
+    assert await waiting(broker, INBOX.dead_letter_name) == 0
+
+
+async def test_a_shard_consumes_again_after_the_connection_to_the_broker_is_cut():
+    """A broker restart, as a consumer sees it: its connection reset. The robust channel comes back
+    with its prefetch and its consumer, without the lease loop starting the shard again."""
+    from urllib.parse import urlsplit
+
+    from devkit.tcp_proxy import TcpProxy
+
+    got: list[str] = []
+    arrived = asyncio.Event()
+
+    async def on_message(message: MessageReceived) -> None:
+        got.append(message.text or "")
+        arrived.set()
+
+    with infra.rabbitmq_vhost("congress-shard-reconnect") as url:
+        upstream = urlsplit(url)
+        async with TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 5672) as proxy:
+            settings = ServiceSettings(amqp_url=proxy.url(url))
+            broker = ServiceRuntime.build(settings, name="test", version="0").broker
+            await broker.connect()
+            await declare_topology(broker)
+            await INBOX.declare(broker)
+            consumers = ShardConsumers(broker, INBOX, {MessageReceived: on_message})
+            try:
+                await consumers.start(0)
+                await proxy.down()
+                await asyncio.sleep(1)
+                await proxy.up()
+                publish = confirmed(broker)
+                async with asyncio.timeout(30):
+                    while True:  # the publish channel is restored too; retry until it is
+                        try:
+                            await publish.publish(factories.message_received(text="after"))
+                            break
+                        except Exception:
+                            await asyncio.sleep(0.5)
+                    await arrived.wait()
+                assert got == ["after"]
+                assert consumers.running == {0}
+            finally:
+                await consumers.stop_all()
+                await broker.stop()
