@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Text, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, Executable, Text, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common.contracts import (
     CancelOutcome,
@@ -42,12 +42,13 @@ from registration.capacity import Capacity
 from registration.codes import new_code
 from registration.cpf_vault import CpfVault, mask_cpf
 from registration.models import WAITLIST_SEQUENCE, OutboxMessage, Participant
-from registration.outbox import stage
+from registration.outbox import outbox_row, stage
 
 log = get_logger(__name__)
 
 ACTIVE = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value)
 _CODE_ATTEMPTS = 5
+_CONFLICTS = ("uq_participants_active_cpf", "uq_participants_active_email", "uq_participants_submission_id")
 # Personal fields removed from the stored copies of an erased person's published events.
 _PERSONAL_EVENT_FIELDS = ("full_name", "email", "phone", "city", "cpf_masked", "conversation_key",
                           "reply_to", "business_id")  # fmt: skip
@@ -65,6 +66,10 @@ class Registrations:
         on_events: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
+        engine = sessions.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        # One statement needs no transaction of its own: no BEGIN / COMMIT round trips.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._vault = vault
         self._prefix = code_prefix
         self._capacity = capacity or Capacity()
@@ -100,49 +105,70 @@ class Registrations:
                 constraint = str(exc.orig)  # names the violated index
                 if "uq_participants_code" in constraint:
                     continue  # a one-in-millions code collision: draw another
+                if not any(name in constraint for name in _CONFLICTS):
+                    raise  # not a taken CPF / e-mail / submission: a bug, not an answer
                 return await self._explain_conflict(command, constraint)
         raise RuntimeError("could not draw a free registration code")
 
     async def _insert(self, command: SubmitRegistration) -> SubmitReply:
         sealed = self._vault.seal(command.cpf)
-        participant = Participant(
-            id=uuid.uuid4(),
-            code=new_code(self._prefix),
-            event_id=command.event_id,
-            full_name=command.full_name,
-            email=command.email.lower(),
-            cpf_hmac=self._vault.fingerprint(command.cpf),
-            cpf_ciphertext=sealed.ciphertext,
-            cpf_key_id=sealed.key_id,
-            phone_e164=command.phone,
-            city=command.city,
-            city_ibge_code=command.city_ibge_code,
-            uf=command.uf,
-            profile=command.profile,
-            consent_version=command.consent_version,
-            consented_at=command.consented_at,
-            provider=command.provider.value,
-            conversation_key=command.conversation_key,
-            business_id=command.business_id,
-            reply_kind=command.reply_to.kind.value if command.reply_to else None,
-            reply_id=command.reply_to.id if command.reply_to else None,
-            status=RegistrationStatus.CONFIRMED.value,
-            submission_id=command.message_id,
-            created_at=datetime.now(UTC),
-        )
-        async with self._sessions() as db, db.begin():
-            if self._capacity.limited:
+        row = {
+            "id": uuid.uuid4(),
+            "code": new_code(self._prefix),
+            "event_id": command.event_id,
+            "full_name": command.full_name,
+            "email": command.email.lower(),
+            "cpf_hmac": self._vault.fingerprint(command.cpf),
+            "cpf_ciphertext": sealed.ciphertext,
+            "cpf_key_id": sealed.key_id,
+            "phone_e164": command.phone,
+            "city": command.city,
+            "city_ibge_code": command.city_ibge_code,
+            "uf": command.uf,
+            "profile": command.profile,
+            "consent_version": command.consent_version,
+            "consented_at": command.consented_at,
+            "provider": command.provider.value,
+            "conversation_key": command.conversation_key,
+            "business_id": command.business_id,
+            "reply_kind": command.reply_to.kind.value if command.reply_to else None,
+            "reply_id": command.reply_to.id if command.reply_to else None,
+            "status": RegistrationStatus.CONFIRMED.value,
+            "submission_id": command.message_id,
+            "created_at": datetime.now(UTC),
+            "waitlist_position": None,
+        }
+        status = RegistrationStatus.CONFIRMED
+        if not self._capacity.limited:
+            async with self._autocommit.connect() as conn:
+                await conn.execute(self._insert_with_event(row, command.cpf))
+        else:
+            async with self._sessions() as db, db.begin():
                 await self._lock_capacity(db, command.event_id)
                 if not self._capacity.has_place(command.profile, await self._confirmed(db, command.event_id)):
-                    participant.status = RegistrationStatus.WAITLISTED.value
-                    participant.waitlist_position = await db.scalar(WAITLIST_SEQUENCE.next_value())
-            db.add(participant)
-            await db.flush()  # a taken CPF / e-mail fails here, before the event is staged
-            stage(db, events.completed(participant, mask_cpf(command.cpf)))
+                    status = RegistrationStatus.WAITLISTED
+                    row["status"] = status.value
+                    row["waitlist_position"] = await db.scalar(WAITLIST_SEQUENCE.next_value())
+                await db.execute(self._insert_with_event(row, command.cpf))
         self._on_events()
-        status = RegistrationStatus(participant.status)
-        log.info("registration.created", code=participant.code, profile=command.profile, status=status)
-        return SubmitReply(outcome=SubmitOutcome.CREATED, code=participant.code, status=status)
+        log.info("registration.created", code=row["code"], profile=command.profile, status=status)
+        return SubmitReply(outcome=SubmitOutcome.CREATED, code=row["code"], status=status)
+
+    @staticmethod
+    def _insert_with_event(row: dict[str, object], cpf: str) -> Executable:
+        """The participant and its ``registration.completed`` outbox row in one statement (atomic
+        on its own; a taken CPF / e-mail fails it whole): one round trip for the whole submit."""
+        event = outbox_row(events.completed(Participant(**row), mask_cpf(cpf)))
+        inserted = insert(Participant).values(row).returning(Participant.id).cte("participant")
+        return insert(OutboxMessage).from_select(
+            ["id", "routing_key", "payload", "attempts"],
+            select(
+                literal(event["id"]),
+                literal(event["routing_key"]),
+                literal(event["payload"], JSONB),
+                literal(0),
+            ).select_from(inserted),
+        )
 
     async def _by_submission(self, command: SubmitRegistration) -> Participant | None:
         async with self._sessions() as db:
