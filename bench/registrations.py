@@ -95,6 +95,7 @@ class CpuMeter:
     async def stop(self) -> dict[str, float]:
         (totals, backends), (totals_before, backends_before) = await self._sample(), self._before
         cpu = {name: totals[name] - totals_before[name] for name in totals}
+        print(f"  ({len(backends_before)} backends of this db before, {len(backends)} after)")
         cpu["postgres backends of this db"] = sum(
             backends[pid] - backends_before[pid] for pid in backends if pid in backends_before
         )

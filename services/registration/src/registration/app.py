@@ -41,7 +41,9 @@ EVENTS: dict[str, type[Contract]] = {
 
 def create_app(settings: RegistrationSettings) -> FastAPI:
     runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__)
-    engine = create_engine(settings.database_url, settings.database_pool_size)
+    # No overflow connections (opened and closed per use under load) and no ping at checkout: the
+    # use cases retry once on a dead connection instead (service.reconnecting).
+    engine = create_engine(settings.database_url, settings.database_pool_size, max_overflow=0, pre_ping=False)
     sessions = create_sessionmaker(engine)
     check_database = database_check(engine)
     runtime.checks["database"] = check_database
@@ -62,6 +64,7 @@ def create_app(settings: RegistrationSettings) -> FastAPI:
         EVENTS,
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
+        hold_s=settings.outbox_relay_hold_s,
     )
     registrations = Registrations(
         sessions, vault, settings.code_prefix, settings.capacity(), on_events=relay.wake

@@ -51,12 +51,14 @@ class OutboxRelay:
         *,
         batch_size: int = 100,
         poll_interval_s: float = 1.0,
+        hold_s: float = 0.0,
     ) -> None:
         self._sessions = sessions
         self._publisher = publisher
         self._contracts = contracts
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._hold_s = hold_s  # test only (``OUTBOX_RELAY_HOLD_S``): a window to kill the process in
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -118,6 +120,7 @@ class OutboxRelay:
         return len(published)
 
     async def _run(self) -> None:
+        await asyncio.sleep(self._hold_s)
         while True:
             try:
                 published = await self.publish_pending()
