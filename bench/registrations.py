@@ -9,12 +9,14 @@ throwaway vhost and database), then
      and the ``registration.completed`` events (the outbox relay published them with confirms);
   2. loads P participants straight into the database (CPFs encrypted as the service does) and
      times the streamed CSV and XLSX exports over HTTP.
+``--database-only`` measures instead the service's submit use case in this process against the
+database, no broker (the outbox relay runs, its publisher does nothing): the database path alone.
 With ``--replicas 1,2`` the submit stage runs once per replica count (a fresh system each time;
 the outbox relay is replica-safe). CPU per registration is measured from /proc for the registration
 processes, the PostgreSQL backends serving the bench database, and all of PostgreSQL and RabbitMQ
 (shared with anyone else's load on the machine, so an upper bound). Prints the figures; asserts
 nothing. Usage: python bench/registrations.py [--submits N] [--concurrency C] [--participants P]
-[--replicas 1,2]
+[--replicas 1,2] [--database-only]
 """
 
 from __future__ import annotations
@@ -25,20 +27,25 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import aio_pika
 import aiohttp
 from database.engine import create_engine, create_sessionmaker
 from sqlalchemy import insert, text
 
-from common.contracts import Provider, SubmitRegistration
-from common.messaging import EXCHANGE
+from common.contracts import Contract, Provider, SubmitRegistration
+from common.logging import configure_logging
+from common.messaging import EXCHANGE, ConfirmedPublisher
 from devkit import infra
 from devkit.harness.resources import cpu_seconds, infra_pids
 from devkit.processes import Supervisor, service_spec
 from registration.admin.tokens import Scope, TokenStore
+from registration.app import EVENTS, database_engine
 from registration.config import RegistrationSettings
 from registration.models import Participant
+from registration.outbox import OutboxRelay
+from registration.service import Registrations
 
 EVENT = "bench-2027"
 
@@ -245,9 +252,54 @@ async def run(submits: int, concurrency: int, participants: int, replicas: int) 
             await supervisor.stop()
 
 
-async def main(submits: int, concurrency: int, participants: int, replicas: list[int]) -> None:
+class NoPublisher:
+    """The relay's publisher for ``--database-only``: the relay's database work stays, the broker goes."""
+
+    async def publish(self, event: Contract) -> None:
+        pass
+
+
+async def measure_database_path(submits: int, concurrency: int) -> None:
+    configure_logging("registration", "WARNING")  # as the service runs in the broker stage
+    with infra.migrated_database("congress_bench") as db_url:
+        settings = RegistrationSettings(_env_file=None, database_url=db_url)
+        engine = database_engine(settings)
+        sessions = create_sessionmaker(engine)
+        relay = OutboxRelay(sessions, cast(ConfirmedPublisher, NoPublisher()), EVENTS)
+        registrations = Registrations(sessions, settings.cpf_vault(), "BEN", on_events=relay.wake)
+        await relay.start()
+        in_flight = asyncio.Semaphore(concurrency)
+
+        async def one(n: int) -> None:
+            async with in_flight:
+                await registrations.submit(submit(n))
+
+        try:
+            await asyncio.gather(*map(one, range(200)))  # warm-up
+            meter = CpuMeter([os.getpid()], db_url)
+            await meter.start()
+            started = time.perf_counter()
+            await asyncio.gather(*map(one, range(1000, 1000 + submits)))
+            elapsed = time.perf_counter() - started
+            cpu = await meter.stop()
+        finally:
+            await relay.stop()
+            await engine.dispose()
+    rate = submits / elapsed
+    print(f"database path, in process: {submits} submits, {concurrency} concurrent: {rate:.0f}/s")
+    per = {name: f"{seconds / submits * 1000:.2f}" for name, seconds in cpu.items()}
+    print(f"  CPU ms per submit: this process {per['registration']}, postgres backends of this db "
+          f"{per['postgres backends of this db']}, postgresql (all) {per['postgresql (all)']}")  # fmt: skip
+
+
+async def main(
+    submits: int, concurrency: int, participants: int, replicas: list[int], database_only: bool
+) -> None:
     load = " ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"load average before: {load}, {os.cpu_count()} CPUs")
+    if database_only:
+        await measure_database_path(submits, concurrency)
+        return
     for index, count in enumerate(replicas):
         # The exports are measured once, with the last replica count.
         await run(submits, concurrency, participants if index == len(replicas) - 1 else 0, count)
@@ -259,6 +311,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--participants", type=int, default=100_000, help="0: no export stage")
     parser.add_argument("--replicas", default="1", help="comma-separated replica counts, e.g. 1,2")
+    parser.add_argument("--database-only", action="store_true", help="the submit use case alone, no broker")
     args = parser.parse_args()
     counts = [int(n) for n in args.replicas.split(",")]
-    asyncio.run(main(args.submits, args.concurrency, args.participants, counts))
+    asyncio.run(main(args.submits, args.concurrency, args.participants, counts, args.database_only))
