@@ -9,30 +9,43 @@ throwaway vhost and database), then
      and the ``registration.completed`` events (the outbox relay published them with confirms);
   2. loads P participants straight into the database (CPFs encrypted as the service does) and
      times the streamed CSV and XLSX exports over HTTP.
-Prints the figures; asserts nothing. Usage: python bench/registrations.py [--submits N]
-[--concurrency C] [--participants P]
+``--database-only`` measures instead the service's submit use case in this process against the
+database, no broker (the outbox relay runs, its publisher does nothing): the database path alone.
+With ``--replicas 1,2`` the submit stage runs once per replica count (a fresh system each time;
+the outbox relay is replica-safe). CPU per registration is measured from /proc for the registration
+processes, the PostgreSQL backends serving the bench database, and all of PostgreSQL and RabbitMQ
+(shared with anyone else's load on the machine, so an upper bound). Prints the figures; asserts
+nothing. Usage: python bench/registrations.py [--submits N] [--concurrency C] [--participants P]
+[--replicas 1,2] [--database-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import aio_pika
 import aiohttp
 from database.engine import create_engine, create_sessionmaker
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
-from common.contracts import Provider, SubmitRegistration
-from common.messaging import EXCHANGE
+from common.contracts import Contract, Provider, SubmitRegistration
+from common.logging import configure_logging
+from common.messaging import EXCHANGE, ConfirmedPublisher
 from devkit import infra
+from devkit.harness.resources import cpu_seconds, infra_pids
 from devkit.processes import Supervisor, service_spec
 from registration.admin.tokens import Scope, TokenStore
+from registration.app import EVENTS, database_engine
 from registration.config import RegistrationSettings
 from registration.models import Participant
+from registration.outbox import OutboxRelay
+from registration.service import Registrations
 
 EVENT = "bench-2027"
 
@@ -55,7 +68,64 @@ def submit(n: int) -> SubmitRegistration:
     )  # fmt: skip
 
 
-async def measure_submits(amqp_url: str, submits: int, concurrency: int, offset: int) -> None:
+def children_cpu_seconds(pid: int) -> float:
+    """CPU time of a process's exited, reaped children (PostgreSQL backends that closed)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds per group. PostgreSQL's processes are listed again at each sample and the
+    postmaster's reaped children added, so backends that come and go (pool overflow) count too."""
+
+    def __init__(self, registration: list[int], db_url: str) -> None:
+        self._registration = registration
+        self._db_url = db_url
+
+    async def _sample(self) -> tuple[dict[str, float], dict[int, float]]:
+        found = infra_pids()
+        postmaster = min(found["postgresql"], default=0)  # started first: the lowest pid
+        totals = {
+            "registration": sum(map(cpu_seconds, self._registration)),
+            "postgresql (all)": sum(map(cpu_seconds, found["postgresql"])) + children_cpu_seconds(postmaster),
+            "rabbitmq (all)": sum(map(cpu_seconds, found["rabbitmq"])),
+        }
+        return totals, {pid: cpu_seconds(pid) for pid in await database_backends(self._db_url)}
+
+    async def start(self) -> None:
+        self._before = await self._sample()
+
+    async def stop(self) -> dict[str, float]:
+        (totals, backends), (totals_before, backends_before) = await self._sample(), self._before
+        cpu = {name: totals[name] - totals_before[name] for name in totals}
+        print(f"  ({len(backends_before)} backends of this db before, {len(backends)} after)")
+        cpu["postgres backends of this db"] = sum(
+            backends[pid] - backends_before[pid] for pid in backends if pid in backends_before
+        )
+        return cpu
+
+
+async def database_backends(db_url: str) -> list[int]:
+    """PostgreSQL backend pids connected to the bench database (the services' pools)."""
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            pids = await conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND pid <> pg_backend_pid()")
+            )  # fmt: skip
+            return list(pids)
+    finally:
+        await engine.dispose()
+
+
+async def measure_submits(
+    amqp_url: str, submits: int, concurrency: int, offset: int, meter: CpuMeter | None = None
+) -> None:
     connection = await aio_pika.connect_robust(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -82,23 +152,34 @@ async def measure_submits(amqp_url: str, submits: int, concurrency: int, offset:
 
         await replies.consume(counter("replies"))
         await events.consume(counter("events"))
+        if meter:
+            await meter.start()
         started = time.perf_counter()
+        publishes = []
         for n in range(offset, offset + submits):
             await in_flight.acquire()
             command = submit(n)
-            await exchange.publish(
+            # Confirms awaited concurrently (as C chats would send): one at a time, the quorum
+            # queue's confirm latency would bound the offered rate, not the service.
+            publishes.append(asyncio.ensure_future(exchange.publish(
                 aio_pika.Message(
                     command.model_dump_json().encode(), content_type="application/json",
                     message_id=str(command.message_id), reply_to=replies.name,
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT, type=command.message_type(),
                 ),
                 routing_key=SubmitRegistration.ROUTING_KEY,
-            )  # fmt: skip
+            )))  # fmt: skip
+        await asyncio.gather(*publishes)
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in finished.values())), timeout=600)
+        cpu = await meter.stop() if meter else {}
     for name in ("replies", "events"):
         elapsed = stamps[name] - started
         rate = submits / elapsed
         print(f"  {submits} submits, {concurrency} in flight: {name:8} {rate:7.0f}/s ({elapsed:.2f} s)")
+    if cpu:
+        per = ", ".join(f"{name} {seconds / submits * 1000:.2f}" for name, seconds in cpu.items())
+        print(f"  CPU ms per registration: {per}")
+        print("  (backends of this db: those alive at both samples; 'all': machine-wide, shared with others)")
 
 
 async def load_participants(db_url: str, count: int) -> None:
@@ -146,33 +227,95 @@ async def measure_exports(base_url: str, db_url: str) -> None:
                   f"{size / 1e6:.1f} MB")  # fmt: skip
 
 
-async def main(submits: int, concurrency: int, participants: int) -> None:
+async def run(submits: int, concurrency: int, participants: int, replicas: int) -> None:
     with (
         infra.rabbitmq_vhost("congress-bench") as amqp_url,
         infra.migrated_database("congress_bench") as db_url,
     ):
-        port = infra.free_port()
+        ports = [infra.free_port() for _ in range(replicas)]
         env = {"AMQP_URL": amqp_url, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", "BROKER_PREFETCH": "64"}
         supervisor = Supervisor()
-        await supervisor.start([service_spec("registration", port, env)])
+        specs = [service_spec("registration", port, env) for port in ports]
+        for index, spec in enumerate(specs):
+            spec.name = f"registration-{index}"
+        await supervisor.start(specs)
         try:
             await supervisor.wait_ready(timeout=60)
-            print("registration: submit → reply (committed) and → registration.completed (published)")
-            await measure_submits(amqp_url, 200, 32, 0)  # warm-up
-            await measure_submits(amqp_url, submits, concurrency, 1000)
-            print(f"exports of {participants:,} participants (+ {submits + 200} from above)")
-            started = time.perf_counter()
-            await load_participants(db_url, participants)
-            print(f"  (loaded in {time.perf_counter() - started:.1f} s)")
-            await measure_exports(f"http://127.0.0.1:{port}", db_url)
+            print(f"registration × {replicas}: submit → reply (committed) and → registration.completed "
+                  f"(published)")  # fmt: skip
+            await measure_submits(amqp_url, 200, 32, 0)  # warm-up (and every pool connection opened)
+            meter = CpuMeter([c.process.pid for c in supervisor.children], db_url)
+            await measure_submits(amqp_url, submits, concurrency, 1000, meter)
+            if participants:
+                print(f"exports of {participants:,} participants (+ {submits + 200} from above)")
+                started = time.perf_counter()
+                await load_participants(db_url, participants)
+                print(f"  (loaded in {time.perf_counter() - started:.1f} s)")
+                await measure_exports(f"http://127.0.0.1:{ports[0]}", db_url)
         finally:
             await supervisor.stop()
+
+
+class NoPublisher:
+    """The relay's publisher for ``--database-only``: the relay's database work stays, the broker goes."""
+
+    async def publish(self, event: Contract) -> None:
+        pass
+
+
+async def measure_database_path(submits: int, concurrency: int) -> None:
+    configure_logging("registration", "WARNING")  # as the service runs in the broker stage
+    with infra.migrated_database("congress_bench") as db_url:
+        settings = RegistrationSettings(_env_file=None, database_url=db_url)
+        engine = database_engine(settings)
+        sessions = create_sessionmaker(engine)
+        relay = OutboxRelay(sessions, cast(ConfirmedPublisher, NoPublisher()), EVENTS)
+        registrations = Registrations(sessions, settings.cpf_vault(), "BEN", on_events=relay.wake)
+        await relay.start()
+        in_flight = asyncio.Semaphore(concurrency)
+
+        async def one(n: int) -> None:
+            async with in_flight:
+                await registrations.submit(submit(n))
+
+        try:
+            await asyncio.gather(*map(one, range(200)))  # warm-up
+            meter = CpuMeter([os.getpid()], db_url)
+            await meter.start()
+            started = time.perf_counter()
+            await asyncio.gather(*map(one, range(1000, 1000 + submits)))
+            elapsed = time.perf_counter() - started
+            cpu = await meter.stop()
+        finally:
+            await relay.stop()
+            await engine.dispose()
+    rate = submits / elapsed
+    print(f"database path, in process: {submits} submits, {concurrency} concurrent: {rate:.0f}/s")
+    per = {name: f"{seconds / submits * 1000:.2f}" for name, seconds in cpu.items()}
+    print(f"  CPU ms per submit: this process {per['registration']}, postgres backends of this db "
+          f"{per['postgres backends of this db']}, postgresql (all) {per['postgresql (all)']}")  # fmt: skip
+
+
+async def main(
+    submits: int, concurrency: int, participants: int, replicas: list[int], database_only: bool
+) -> None:
+    load = " ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(f"load average before: {load}, {os.cpu_count()} CPUs")
+    if database_only:
+        await measure_database_path(submits, concurrency)
+        return
+    for index, count in enumerate(replicas):
+        # The exports are measured once, with the last replica count.
+        await run(submits, concurrency, participants if index == len(replicas) - 1 else 0, count)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--submits", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--participants", type=int, default=100_000, help="0: no export stage")
+    parser.add_argument("--replicas", default="1", help="comma-separated replica counts, e.g. 1,2")
+    parser.add_argument("--database-only", action="store_true", help="the submit use case alone, no broker")
     args = parser.parse_args()
-    asyncio.run(main(args.submits, args.concurrency, args.participants))
+    counts = [int(n) for n in args.replicas.split(",")]
+    asyncio.run(main(args.submits, args.concurrency, args.participants, counts, args.database_only))

@@ -9,8 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from common.service import ReadinessCheck
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True)
+def create_engine(
+    url: str, pool_size: int = 10, *, max_overflow: int = 10, pre_ping: bool = True
+) -> AsyncEngine:
+    """``pre_ping`` tests each connection at checkout (asyncpg: BEGIN, a ping, ROLLBACK): a hot path
+    may turn it off and retry once on an invalidated connection instead. ``max_overflow`` connections
+    beyond the pool are opened and closed per use: 0 makes callers wait for a pooled one instead."""
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=pre_ping)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from database.engine import create_engine, create_sessionmaker, database_check
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.contracts import (
     Contract,
@@ -39,9 +40,15 @@ EVENTS: dict[str, type[Contract]] = {
 }
 
 
+def database_engine(settings: RegistrationSettings) -> AsyncEngine:
+    """No overflow connections (opened and closed per use under load) and no ping at checkout: the
+    use cases retry once on a dead connection instead (service.reconnecting)."""
+    return create_engine(settings.database_url, settings.database_pool_size, max_overflow=0, pre_ping=False)
+
+
 def create_app(settings: RegistrationSettings) -> FastAPI:
     runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__)
-    engine = create_engine(settings.database_url, settings.database_pool_size)
+    engine = database_engine(settings)
     sessions = create_sessionmaker(engine)
     check_database = database_check(engine)
     runtime.checks["database"] = check_database
@@ -62,6 +69,7 @@ def create_app(settings: RegistrationSettings) -> FastAPI:
         EVENTS,
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
+        hold_s=settings.outbox_relay_hold_s,
     )
     registrations = Registrations(
         sessions, vault, settings.code_prefix, settings.capacity(), on_events=relay.wake

@@ -17,7 +17,9 @@ class RegistrationSettings(ServiceSettings):
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/congress",
         description="SQLAlchemy URL of the participant database (asyncpg driver).",
     )
-    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_size: int = Field(
+        default=20, ge=1, description="Database connections (no overflow): handlers beyond it wait for one."
+    )
     cpf_encryption_keys: SecretStr = Field(
         default=SecretStr(DEV_CPF_KEYS),
         description="AES-256 key ring for CPFs: 'id:base64,id:base64' (old keys stay to decrypt).",
@@ -40,6 +42,13 @@ class RegistrationSettings(ServiceSettings):
     )
     outbox_poll_interval_s: float = Field(
         default=1.0, gt=0, description="How often the relay looks for events committed by other replicas."
+    )
+
+    outbox_relay_hold_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="Test only: the relay's first round waits this long after start, so a test can "
+        "kill the process between a commit and its publish.",
     )
 
     def secrets_to_check(self) -> dict[str, str]:

@@ -16,8 +16,9 @@ import asyncio
 import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.contracts import Contract
@@ -28,13 +29,15 @@ from registration.models import OutboxMessage
 log = get_logger(__name__)
 
 
+def outbox_row(event: Contract) -> dict[str, Any]:
+    """The outbox columns of ``event``."""
+    payload = event.model_dump(mode="json")
+    return {"id": event.message_id, "routing_key": event.ROUTING_KEY, "payload": payload}
+
+
 def stage(db: AsyncSession, event: Contract) -> None:
     """Write ``event`` in ``db``'s transaction; it is published once that transaction commits."""
-    db.add(
-        OutboxMessage(
-            id=event.message_id, routing_key=event.ROUTING_KEY, payload=event.model_dump(mode="json")
-        )
-    )
+    db.add(OutboxMessage(**outbox_row(event)))
 
 
 class OutboxRelay:
@@ -48,12 +51,14 @@ class OutboxRelay:
         *,
         batch_size: int = 100,
         poll_interval_s: float = 1.0,
+        hold_s: float = 0.0,
     ) -> None:
         self._sessions = sessions
         self._publisher = publisher
         self._contracts = contracts
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._hold_s = hold_s  # test only (``OUTBOX_RELAY_HOLD_S``): a window to kill the process in
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -77,36 +82,45 @@ class OutboxRelay:
         """Publish one batch; the number of rows published."""
         async with self._sessions() as db, db.begin():
             rows = (
-                await db.scalars(
-                    select(OutboxMessage)
+                await db.execute(
+                    select(OutboxMessage.id, OutboxMessage.routing_key, OutboxMessage.payload)
                     .where(OutboxMessage.published_at.is_(None))
                     .order_by(OutboxMessage.created_at)
                     .limit(self._batch_size)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            if not rows:
+                return 0
             # Sent back to back on one channel (RabbitMQ keeps their order), confirms awaited
             # together: one round trip per batch instead of one per event.
             outcomes = await asyncio.gather(
-                *(
-                    self._publisher.publish(self._contracts[r.routing_key].model_validate(r.payload))
-                    for r in rows
-                ),
+                *(self._publisher.publish(self._contracts[k].model_validate(body)) for _, k, body in rows),
                 return_exceptions=True,
             )
-            now = datetime.now(UTC)
-            published = 0
+            published, failed = [], []
             for row, outcome in zip(rows, outcomes, strict=True):
-                if isinstance(outcome, BaseException):  # retried next round, possibly after later ones
-                    row.attempts += 1
-                    log.error("outbox.publish_failed", message_id=str(row.id), attempts=row.attempts,
-                              error=repr(outcome))  # fmt: skip
-                else:
-                    row.published_at = now
-                    published += 1
-        return published
+                if outcome is None:
+                    published.append(row.id)
+                else:  # retried next round, possibly after later ones
+                    failed.append(row.id)
+                    log.error("outbox.publish_failed", message_id=str(row.id), error=repr(outcome))
+            if published:
+                await db.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(published))
+                    .values(published_at=datetime.now(UTC))
+                )
+            if failed:
+                await db.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(failed))
+                    .values(attempts=OutboxMessage.attempts + 1)
+                )
+        return len(published)
 
     async def _run(self) -> None:
+        await asyncio.sleep(self._hold_s)
         while True:
             try:
                 published = await self.publish_pending()

@@ -11,14 +11,29 @@ When the event has a capacity, changes that take or free a place hold the event'
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Text, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common.contracts import (
     CancelOutcome,
@@ -42,17 +57,71 @@ from registration.capacity import Capacity
 from registration.codes import new_code
 from registration.cpf_vault import CpfVault, mask_cpf
 from registration.models import WAITLIST_SEQUENCE, OutboxMessage, Participant
-from registration.outbox import stage
+from registration.outbox import outbox_row, stage
 
 log = get_logger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ACTIVE = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value)
 _CODE_ATTEMPTS = 5
+_CONFLICTS = ("uq_participants_active_cpf", "uq_participants_active_email", "uq_participants_submission_id")
 # Personal fields removed from the stored copies of an erased person's published events.
 _PERSONAL_EVENT_FIELDS = ("full_name", "email", "phone", "city", "cpf_masked", "conversation_key",
                           "reply_to", "business_id")  # fmt: skip
 _PERSONAL_FIELDS = bindparam("personal_fields", list(_PERSONAL_EVENT_FIELDS), type_=ARRAY(Text))
 ERASED_NAME = "[apagado]"
+
+PARTICIPANTS = cast(Table, Participant.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
+_SUBMITTED = ("id", "code", "event_id", "full_name", "email", "cpf_hmac", "cpf_ciphertext", "cpf_key_id",
+              "phone_e164", "city", "city_ibge_code", "uf", "profile", "consent_version", "consented_at",
+              "provider", "conversation_key", "business_id", "reply_kind", "reply_id", "status",
+              "submission_id", "created_at", "waitlist_position")  # fmt: skip
+# The participant and its ``registration.completed`` outbox row in one statement (atomic on its own;
+# a taken CPF / e-mail fails it whole): one round trip for the whole submit. Built once, so
+# SQLAlchemy's compiled cache is hit without walking the values on every call. Core tables, not
+# the ORM entities: a session would take it for an ORM bulk insert.
+_INSERT_WITH_EVENT = insert(OUTBOX).from_select(
+    ["id", "routing_key", "payload", "attempts"],
+    select(
+        bindparam("outbox_id", type_=Uuid),
+        bindparam("outbox_routing_key", type_=String),
+        bindparam("outbox_payload", type_=JSONB),
+        literal(0),
+    ).select_from(
+        insert(PARTICIPANTS)
+        .values({name: bindparam(name) for name in _SUBMITTED})
+        .returning(PARTICIPANTS.c.id)
+        .cte("participant")
+    ),
+)
+
+
+def reconnecting(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Run once more when the database connection turned out dead (PostgreSQL restarted since it was
+    pooled). The pool does not ping at checkout (three round trips per use); SQLAlchemy invalidates
+    every older pooled connection on the first one found dead, so the second try gets a fresh one.
+    Safe to repeat: each use case is one transaction, and a submit that did commit is recognised by
+    its submission id."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("database.reconnecting", error=repr(exc.orig))
+            return await method(*args, **kwargs)
+
+    return wrapper
+
+
+def _with_event(row: dict[str, object], cpf: str) -> dict[str, object]:
+    """The parameters of ``_INSERT_WITH_EVENT``: the row and its ``registration.completed``."""
+    event = outbox_row(events.completed(Participant(**row), mask_cpf(cpf)))
+    return row | {f"outbox_{name}": value for name, value in event.items()}
 
 
 class Registrations:
@@ -65,11 +134,16 @@ class Registrations:
         on_events: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
+        engine = sessions.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        # One statement needs no transaction of its own: no BEGIN / COMMIT round trips.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._vault = vault
         self._prefix = code_prefix
         self._capacity = capacity or Capacity()
         self._on_events = on_events  # wakes the outbox relay after a commit with events
 
+    @reconnecting
     async def check_identity(self, query: CheckIdentity) -> IdentityCheckReply:
         conditions = []
         if query.cpf:
@@ -90,6 +164,7 @@ class Registrations:
             taken=holder is not None, same_conversation=holder == query.conversation_key
         )
 
+    @reconnecting
     async def submit(self, command: SubmitRegistration) -> SubmitReply:
         # No look-up first: a repeated submit hits the unique submission_id, which
         # _explain_conflict answers with the first one's code (one round trip less on every submit).
@@ -100,49 +175,54 @@ class Registrations:
                 constraint = str(exc.orig)  # names the violated index
                 if "uq_participants_code" in constraint:
                     continue  # a one-in-millions code collision: draw another
+                if not any(name in constraint for name in _CONFLICTS):
+                    raise  # not a taken CPF / e-mail / submission: a bug, not an answer
                 return await self._explain_conflict(command, constraint)
         raise RuntimeError("could not draw a free registration code")
 
     async def _insert(self, command: SubmitRegistration) -> SubmitReply:
         sealed = self._vault.seal(command.cpf)
-        participant = Participant(
-            id=uuid.uuid4(),
-            code=new_code(self._prefix),
-            event_id=command.event_id,
-            full_name=command.full_name,
-            email=command.email.lower(),
-            cpf_hmac=self._vault.fingerprint(command.cpf),
-            cpf_ciphertext=sealed.ciphertext,
-            cpf_key_id=sealed.key_id,
-            phone_e164=command.phone,
-            city=command.city,
-            city_ibge_code=command.city_ibge_code,
-            uf=command.uf,
-            profile=command.profile,
-            consent_version=command.consent_version,
-            consented_at=command.consented_at,
-            provider=command.provider.value,
-            conversation_key=command.conversation_key,
-            business_id=command.business_id,
-            reply_kind=command.reply_to.kind.value if command.reply_to else None,
-            reply_id=command.reply_to.id if command.reply_to else None,
-            status=RegistrationStatus.CONFIRMED.value,
-            submission_id=command.message_id,
-            created_at=datetime.now(UTC),
-        )
-        async with self._sessions() as db, db.begin():
-            if self._capacity.limited:
+        row: dict[str, object] = {
+            "id": uuid.uuid4(),
+            "code": new_code(self._prefix),
+            "event_id": command.event_id,
+            "full_name": command.full_name,
+            "email": command.email.lower(),
+            "cpf_hmac": self._vault.fingerprint(command.cpf),
+            "cpf_ciphertext": sealed.ciphertext,
+            "cpf_key_id": sealed.key_id,
+            "phone_e164": command.phone,
+            "city": command.city,
+            "city_ibge_code": command.city_ibge_code,
+            "uf": command.uf,
+            "profile": command.profile,
+            "consent_version": command.consent_version,
+            "consented_at": command.consented_at,
+            "provider": command.provider.value,
+            "conversation_key": command.conversation_key,
+            "business_id": command.business_id,
+            "reply_kind": command.reply_to.kind.value if command.reply_to else None,
+            "reply_id": command.reply_to.id if command.reply_to else None,
+            "status": RegistrationStatus.CONFIRMED.value,
+            "submission_id": command.message_id,
+            "created_at": datetime.now(UTC),
+            "waitlist_position": None,
+        }
+        status = RegistrationStatus.CONFIRMED
+        if not self._capacity.limited:  # the statement is atomic by itself: no BEGIN / COMMIT
+            async with self._autocommit.connect() as conn:
+                await conn.execute(_INSERT_WITH_EVENT, _with_event(row, command.cpf))
+        else:
+            async with self._sessions() as db, db.begin():
                 await self._lock_capacity(db, command.event_id)
                 if not self._capacity.has_place(command.profile, await self._confirmed(db, command.event_id)):
-                    participant.status = RegistrationStatus.WAITLISTED.value
-                    participant.waitlist_position = await db.scalar(WAITLIST_SEQUENCE.next_value())
-            db.add(participant)
-            await db.flush()  # a taken CPF / e-mail fails here, before the event is staged
-            stage(db, events.completed(participant, mask_cpf(command.cpf)))
+                    status = RegistrationStatus.WAITLISTED
+                    row["status"] = status.value
+                    row["waitlist_position"] = await db.scalar(WAITLIST_SEQUENCE.next_value())
+                await db.execute(_INSERT_WITH_EVENT, _with_event(row, command.cpf))
         self._on_events()
-        status = RegistrationStatus(participant.status)
-        log.info("registration.created", code=participant.code, profile=command.profile, status=status)
-        return SubmitReply(outcome=SubmitOutcome.CREATED, code=participant.code, status=status)
+        log.info("registration.created", code=row["code"], profile=command.profile, status=status)
+        return SubmitReply(outcome=SubmitOutcome.CREATED, code=row["code"], status=status)
 
     async def _by_submission(self, command: SubmitRegistration) -> Participant | None:
         async with self._sessions() as db:
@@ -183,6 +263,7 @@ class Registrations:
                 .limit(1)
             )
 
+    @reconnecting
     async def find(self, query: FindRegistration) -> RegistrationView:
         async with self._sessions() as db:
             found = await db.scalar(
@@ -218,6 +299,7 @@ class Registrations:
         )
         return await self.cancel_where(mine, events.PARTICIPANT)
 
+    @reconnecting
     async def cancel_where(
         self, conditions: tuple[ColumnElement[bool], ...], cancelled_by: str
     ) -> CancelReply:
@@ -237,6 +319,7 @@ class Registrations:
         log.info("registration.cancelled", code=found.code, by=cancelled_by)
         return CancelReply(outcome=CancelOutcome.CANCELLED, code=found.code)
 
+    @reconnecting
     async def update_contact(self, command: UpdateContact) -> UpdateReply:
         """Change e-mail and/or phone of the person's own active registration."""
         mine = (
@@ -267,6 +350,7 @@ class Registrations:
         log.info("registration.updated", code=command.code, changed=changed)
         return UpdateReply(outcome=UpdateOutcome.UPDATED, code=command.code, changed=changed)
 
+    @reconnecting
     async def erase(self, code: str) -> Participant | None:
         """LGPD erasure: anonymise the person (the aggregate stays), scrub the stored copies of their
         events, free a place if they held one. None when there is no such (unerased) registration."""
@@ -306,6 +390,7 @@ class Registrations:
         log.info("registration.erased", registration_id=str(found.id))
         return found
 
+    @reconnecting
     async def promote_waiting(self) -> int:
         """Offer free places to waitlists (after a capacity change: run at start). How many promoted."""
         if not self._capacity.limited:

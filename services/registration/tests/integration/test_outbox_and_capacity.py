@@ -4,11 +4,12 @@ real PostgreSQL and RabbitMQ."""
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
 import uuid
 
 import aio_pika
 import pytest
-from asgi_lifespan import LifespanManager
 from database.engine import create_engine, create_sessionmaker
 from sqlalchemy import select
 
@@ -17,11 +18,14 @@ from common.contracts import (
     CancelRegistration,
     RegistrationStatus,
     SubmitOutcome,
+    SubmitRegistration,
+    SubmitReply,
     UpdateContact,
     UpdateOutcome,
 )
 from common.messaging import EXCHANGE
-from registration.app import create_app
+from devkit.infra import free_port
+from devkit.processes import Supervisor, service_spec
 from registration.capacity import Capacity
 from registration.config import RegistrationSettings
 from registration.models import OutboxMessage, Participant
@@ -171,42 +175,77 @@ async def test_erasure_anonymises_keeps_the_aggregate_promotes_and_scrubs_publis
     assert {r.routing_key for r in emitted} >= {"registration.erased", "registration.promoted"}
 
 
-async def test_a_change_committed_before_a_crash_is_published_once_after_restart(
+async def test_sigkill_between_commit_and_publish_publishes_the_event_once_after_restart(
     amqp_url, database_url, sessions
 ):
-    """The process commits a registration and dies before its relay publishes (here: the relay never
-    ran). The next start publishes the event, once; a further restart publishes nothing again."""
-    event = new_event()
-    created = await registrations_with(sessions).submit(a_submit(event, 1))
-    settings = RegistrationSettings(_env_file=None, amqp_url=amqp_url, database_url=database_url)
+    """The service runs as a process. It commits a submit (its reply says so, the row is in the
+    outbox unpublished) and is SIGKILLed before its relay publishes (the test-only
+    ``OUTBOX_RELAY_HOLD_S`` keeps the relay from starting). Restarted, it publishes the event, and a
+    queue bound to ``congress`` receives it exactly once: raw deliveries counted, no dedupe."""
+    env = {"AMQP_URL": amqp_url, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    command = a_submit(new_event(), 7)
     connection = await aio_pika.connect_robust(amqp_url)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.declare_queue(exclusive=True)
         exchange = await channel.declare_exchange(EXCHANGE.name, type="topic", durable=True)
-        await queue.bind(exchange, routing_key="registration.*")
-        seen: list[aio_pika.abc.AbstractIncomingMessage] = []
+        events = await channel.declare_queue(exclusive=True)
+        await events.bind(exchange, routing_key="registration.completed")
+        deliveries: list[aio_pika.abc.AbstractIncomingMessage] = []
 
-        async def drain() -> None:
-            while (message := await queue.get(fail=False, no_ack=True)) is not None:
-                seen.append(message)
+        async def on_event(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await message.ack()
+            if _code(message) == code:  # every delivery of it, duplicates included
+                deliveries.append(message)
 
-        for _ in range(2):  # start, publish, stop; start again
-            async with LifespanManager(create_app(settings)):
-                for _ in range(50):
-                    await drain()
-                    if any(m.headers is not None and _code(m) == created.code for m in seen):
-                        break
-                    await asyncio.sleep(0.1)
-        await drain()
-    mine = [m for m in seen if _code(m) == created.code]
-    assert len(mine) == 1
-    [row] = await outbox_of(sessions, event)
-    assert mine[0].message_id == str(row.id) and mine[0].type == "registration.completed.v1"
+        replies = await channel.declare_queue(exclusive=True)
+        answer: asyncio.Future[SubmitReply] = asyncio.get_running_loop().create_future()
+
+        async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await message.ack()
+            answer.set_result(SubmitReply.model_validate_json(message.body))
+
+        await replies.consume(on_reply)
+        first = Supervisor(stop_timeout=20)
+        await first.start([service_spec("registration", free_port(), env | {"OUTBOX_RELAY_HOLD_S": "600"})])
+        try:
+            await first.wait_ready(timeout=60)
+            await exchange.publish(
+                aio_pika.Message(
+                    command.model_dump_json().encode(), content_type="application/json",
+                    message_id=str(command.message_id), reply_to=replies.name,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT, type=command.message_type(),
+                ),
+                routing_key=SubmitRegistration.ROUTING_KEY,
+            )  # fmt: skip
+            reply = await asyncio.wait_for(answer, timeout=30)
+            code = reply.code
+            assert reply.outcome is SubmitOutcome.CREATED
+            [row] = await outbox_of(sessions, command.event_id)
+            assert row.published_at is None  # committed, not published
+            assert await first.terminate("registration", signal.SIGKILL) == -signal.SIGKILL
+        finally:
+            await first.stop()
+        await events.consume(on_event)
+        await asyncio.sleep(1)
+        assert deliveries == []  # nothing went out before the kill
+
+        second = Supervisor(stop_timeout=20)
+        await second.start([service_spec("registration", free_port(), env)])
+        try:
+            await second.wait_ready(timeout=60)
+            for _ in range(200):
+                if deliveries:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(3)  # a duplicate would arrive within this
+        finally:
+            await second.stop()
+        await asyncio.sleep(1)
+    assert len(deliveries) == 1
+    assert deliveries[0].type == "registration.completed.v1" and deliveries[0].message_id == str(row.id)
+    [row] = await outbox_of(sessions, command.event_id)
     assert row.published_at is not None
 
 
 def _code(message: aio_pika.abc.AbstractIncomingMessage) -> str | None:
-    import json
-
     return json.loads(message.body).get("code")

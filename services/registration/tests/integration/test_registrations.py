@@ -66,6 +66,26 @@ async def registrations(database_url):
     await engine.dispose()
 
 
+async def test_a_dead_pooled_connection_is_replaced_without_failing_the_use_case(database_url):
+    """The pool does not ping at checkout; a connection PostgreSQL closed (a restart) is retried."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, pre_ping=False)
+    registrations = Registrations(create_sessionmaker(engine), RegistrationSettings().cpf_vault(), "AGR")
+    admin = create_engine(database_url, pool_size=1)
+    try:
+        first = await registrations.submit(submit(cpf="52998224725", email="dead@example.com", key="k:dead"))
+        async with engine.connect() as conn:  # the one pooled connection
+            pid = await conn.scalar(select(func.pg_backend_pid()))
+        async with admin.connect() as conn:  # what a restart does to it
+            assert await conn.scalar(select(func.pg_terminate_backend(pid)))
+        second = await registrations.submit(submit(cpf="11144477735", email="dead2@example.com", key="k:d2"))
+        found = await registrations.find(FindRegistration(event_id=EVENT, conversation_key="k:dead"))
+    finally:
+        await admin.dispose()
+        await engine.dispose()
+    assert first.outcome is second.outcome is SubmitOutcome.CREATED
+    assert found.found and found.code == first.code
+
+
 async def count(registrations, **where) -> int:
     async with registrations._sessions() as db:
         query = select(func.count()).select_from(Participant).filter_by(**where)
