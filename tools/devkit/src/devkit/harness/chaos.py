@@ -193,6 +193,9 @@ async def run(
             await scenario.fault(system)
             await arrivals
             await load.drain(timeout=240)
+            # Users give up after turn_timeout_s; a reply still waiting in a retry tier is late, not
+            # lost: count once nothing is left in flight (or say what still was).
+            notes.append(await settle(system.amqp_url, timeout=SETTLE_TIMEOUT_S))
             await asyncio.sleep(3)  # a late duplicate would arrive now
             accounting = account_messages(load)
             try:
@@ -201,6 +204,8 @@ async def run(
                 notes.append(f"registrations not counted: {exc!r}")
             account_events(accounting, events)
             account_emails(accounting, load, [r for mail in system.smtp.mails for r in mail.recipients])
+            if late := late_replies(load):
+                notes.append(late)
             if system.graph.refused:
                 notes.append(f"Graph stand-in refused {system.graph.refused} sends during the fault")
             parked = await asyncio.to_thread(dead_letters, system.amqp_url)
@@ -209,6 +214,42 @@ async def run(
             if not accounting.holds:
                 notes += service_errors(system)
     return Outcome(scenario.name, accounting, time.perf_counter() - begin, notes)
+
+
+SETTLE_TIMEOUT_S = 180.0  # longer than any retry tier (90 s) plus a round through the services
+_NOT_IN_FLIGHT = ("integrations.", "ops.", "harness.")  # nobody in the system consumes these
+
+
+async def settle(amqp_url: str, *, timeout: float) -> str:
+    """Wait until the services have nothing in flight: every queue they consume (shards, request
+    queues, the notifier's retry tiers) empty, dead letters aside. Returns what it saw."""
+    begin = time.monotonic()
+    empty_polls = 0
+    while True:
+        pending = {name: n for name, n in (await asyncio.to_thread(queue_depths, amqp_url)).items()
+                   if n and not name.endswith(".dlq") and not name.startswith(_NOT_IN_FLIGHT)}  # fmt: skip
+        empty_polls = 0 if pending else empty_polls + 1
+        waited = time.monotonic() - begin
+        if empty_polls >= 2:
+            return f"settled: nothing in flight {waited:.0f} s after the users stopped"
+        if waited > timeout:
+            return f"not settled after {waited:.0f} s, still in flight: {pending}"
+        await asyncio.sleep(2)
+
+
+def late_replies(load: Users) -> str | None:
+    """Replies that came after their user stopped waiting: delivered, but late for a chat."""
+    late = [
+        send.arrived_at - turn.posted_at
+        for run in load.runs
+        for turn in run.turns
+        for _, send in turn.replies
+        if send.arrived_at - turn.posted_at > load.turn_timeout_s
+    ]
+    if not late:
+        return None
+    return (f"{len(late)} replies came after their user stopped waiting ({load.turn_timeout_s:.0f} s), "
+            f"the latest {max(late):.0f} s after its message")  # fmt: skip
 
 
 def service_errors(system: System, per_service: int = 3) -> list[str]:
@@ -222,13 +263,18 @@ def service_errors(system: System, per_service: int = 3) -> list[str]:
 
 def dead_letters(amqp_url: str) -> dict[str, int]:
     """Messages waiting in the vhost's dead-letter queues: where a lost reply went."""
+    return {name: n for name, n in queue_depths(amqp_url).items() if name.endswith(".dlq") and n}
+
+
+def queue_depths(amqp_url: str) -> dict[str, int]:
+    """Messages (ready and unacknowledged) in each queue of the run's vhost."""
     vhost = unquote(urlsplit(amqp_url).path.lstrip("/"))
     out = subprocess.run(
         ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     depths = (line.split() for line in out.stdout.splitlines())
-    return {name: int(n) for name, n in depths if name.endswith(".dlq") and int(n)}
+    return {fields[0]: int(fields[1]) for fields in depths if len(fields) == 2 and fields[1].isdigit()}
 
 
 def _replies_per_line() -> list[int]:
