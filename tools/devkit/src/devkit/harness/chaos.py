@@ -95,6 +95,17 @@ async def _redis_down(system: System) -> None:
     await system.supervisor.wait_ready(timeout=90)
 
 
+def _cut(server: str, seconds: float) -> Fault:
+    """The services lose ``server`` (connections reset, new ones refused); the server itself runs on,
+    keeping its data (a stopped Redis here comes back empty), and other test runs are untouched."""
+
+    async def fault(system: System) -> None:
+        await system.proxies[server].down_for(seconds)
+        await system.supervisor.wait_ready(timeout=90)
+
+    return fault
+
+
 async def _smtp_down(system: System) -> None:
     await system.smtp.down_for(30)
 
@@ -104,8 +115,11 @@ async def _nothing(system: System) -> None:
 
 
 NOTIFIER_CRASH_WINDOW = (
-    "notifier: a SIGKILL between the Graph API's answer and the ledger's 'done' re-sends on "
-    "redelivery (claim take-over); the delivery log / inbox work on the notifier branch closes it"
+    "notifier: by design, not a bug: a SIGKILL after the delivery log says 'sending' and before it "
+    "says 'sent' leaves the row 'sending'; the redelivery marks it 'unknown' and does not resend "
+    "(never twice; README 'The window no design closes'). If the kill came before the request "
+    "reached the Graph API, that reply is missing (at most one per shard, 8): the accounting counts "
+    "it lost. Held in 1 of 1 runs on 2026-11-23 (700/700 replies, none twice)"
 )
 INBOX_REJECTS = (
     "conversation: right after a broker restart a handler published its reply on a channel still "
@@ -113,20 +127,20 @@ INBOX_REJECTS = (
     "runs); replies are now retried through restarts (common.messaging.retry_transient): not yet "
     "shown to hold on every run"
 )
-NOTIFIER_GIVES_UP = (
-    "notifier: replies still missing after a 30 s provider outage in CI (2026-11-23), with the broker "
-    "retry tiers (5/15/45/90/90 s) merged: late (still in a tier when the accounting stopped) or lost "
-    "is not yet shown"
-)
-
 NOTIFIER_INFRA_DOWN = (
-    "notifier: a send whose delivery-log write (PostgreSQL) or rate-limit check (Redis) fails raises "
-    "and goes to notifier.inbox.dlq (kept, replayable with congress-ops) instead of a retry tier "
-    "(29 of 700 replies with PostgreSQL down 10 s, 42 with Redis down, in CI on 2026-11-23)"
+    "notifier: fixed on notifier-faults, not yet re-run with the server really stopped. Before: a "
+    "send whose delivery-log write failed was dead-lettered (29 of 700 replies with PostgreSQL down "
+    "10 s, CI 2026-11-23); now it waits for the database (in place, then a retry tier), its 'sent' is "
+    "recorded once the database is back, and Redis down lifts the rate limits (off in this harness "
+    "anyway) while the shards keep being consumed: services/notifier/tests/integration/"
+    "test_infra_outages.py holds with both cut by a TCP proxy. The 42 replies missing with Redis down "
+    "(CI 2026-11-23) were not traced to a service: a stopped Redis here comes back empty"
 )
-EMAIL_RETRY_TAIL = (
-    "notifier: e-mails that met the 30 s SMTP outage wait in the retry tiers (5/15/45/90/90 s); 22 of "
-    "50 had not arrived when the accounting stopped waiting (CI, 2026-11-23): late or lost, not shown"
+REGISTRATION_EVENT_REPEATED = (
+    "registration, not the notifier: under load (load average 7 on 2 cores) the outbox's publisher "
+    "confirms took longer than PUBLISH_TIMEOUT_S (5 s) and it published the same registration."
+    "completed again (4 registrations 5-6x, same message_id, 1 of 1 runs, 2026-11-23). The e-mails "
+    "held: all 50 arrived once, the late ones ~90 s after the 30 s SMTP outage (seed 004's tiers)"
 )
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -151,9 +165,18 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "Redis down 10 s", _redis_down, shared_infra=True, fault_seconds=10, known_gap=NOTIFIER_INFRA_DOWN
     ),
-    Scenario("Graph API 500 for 30 s", _graph_fails(500, 30), fault_seconds=30, known_gap=NOTIFIER_GIVES_UP),
-    Scenario("Graph API 429 for 30 s", _graph_fails(429, 30), fault_seconds=30, known_gap=NOTIFIER_GIVES_UP),
-    Scenario("SMTP down for 30 s", _smtp_down, fault_seconds=30, known_gap=EMAIL_RETRY_TAIL),
+    Scenario(
+        "PostgreSQL cut 10 s (proxy)",
+        _cut("postgres", 10),
+        config=SystemConfig(proxied=("postgres",)),
+        fault_seconds=10,
+    ),
+    Scenario(
+        "Redis cut 10 s (proxy)", _cut("redis", 10), config=SystemConfig(proxied=("redis",)), fault_seconds=10
+    ),
+    Scenario("Graph API 500 for 30 s", _graph_fails(500, 30), fault_seconds=30),
+    Scenario("Graph API 429 for 30 s", _graph_fails(429, 30), fault_seconds=30),
+    Scenario("SMTP down for 30 s", _smtp_down, fault_seconds=30, known_gap=REGISTRATION_EVENT_REPEATED),
     Scenario("webhooks twice, some late", _nothing, duplicates=True),
     Scenario(
         "3 conversation replicas, one killed",
@@ -174,7 +197,12 @@ async def run(
     """One scenario on a fresh system: steady load at ``rate`` messages/s, the fault ``fault_at_s``
     in, then every user to the end and the accounting."""
     begin = time.perf_counter()
-    config = SystemConfig(replicas=scenario.config.replicas, redis_db=redis_db, env=scenario.config.env)
+    config = SystemConfig(
+        replicas=scenario.config.replicas,
+        redis_db=redis_db,
+        env=scenario.config.env,
+        proxied=scenario.config.proxied,
+    )
     run_id = uuid.uuid4().hex[:6]
     people = personas(users, run_id)
     # The arrivals span the fault, so it hits users at every step of the script.
