@@ -85,7 +85,18 @@ async def _attempt(
     outbound: Outbound, effect: Effect, *, log_: DeliveryLog, policy: RetryPolicy, patience: Patience
 ) -> Outcome:
     claim = Claim(outbound)
-    begun = await patiently(lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.before_s)
+    try:
+        begun = await patiently(
+            lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.before_s
+        )
+    except Unavailable:
+        if claim.xid is None:
+            raise  # nothing was claimed: the copy from the tier begins afresh
+        # A try got as far as COMMIT: the row may be 'sending' by this claim, which only this
+        # process can recognise (a copy from a tier would call it interrupted, 'unknown').
+        begun = await patiently(
+            lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.after_s
+        )
     if not isinstance(begun, Begun):
         if begun.state is DeliveryState.SENDING and await patiently(
             lambda: log_.mark_unknown(outbound.id), what="delivery log: unknown", wait_s=patience.before_s
