@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from common.contracts import SendWhatsAppMessage
 from devkit.harness.accounting import account_messages
+from devkit.harness.chaos import late_replies
 from devkit.harness.graph import LoadGraph, Send
 from devkit.harness.script import personas
 from devkit.harness.users import Turn, UserRun, Users
@@ -59,3 +60,18 @@ def test_a_message_never_accepted_is_reported() -> None:
     run.turns[0].statuses = [503, 503, 0]
     accounting = account_messages(users)
     assert accounting.messages_never_accepted == ["user 0 step 0 ('oi'): answers [503, 503, 0]"]
+
+
+def test_a_reply_after_the_user_stopped_waiting_is_late_not_lost() -> None:
+    users, run = users_with(2)
+    first, second = run.turns
+    first.posted_at, second.posted_at = 0.0, 1.0
+    reply(users, first, 0, at=0.5)
+    reply(users, second, 0, at=1.0 + users.turn_timeout_s + 20)  # from the 45 s retry tier
+    assert account_messages(users).holds
+    assert late_replies(users) == (
+        f"1 replies came after their user stopped waiting ({users.turn_timeout_s:.0f} s), the latest "
+        f"{users.turn_timeout_s + 20:.0f} s after its message"
+    )
+    users.runs[0].turns.pop()
+    assert late_replies(users) is None

@@ -341,6 +341,8 @@ class ShardLeases:
         fair = math.ceil(self._inbox.shards / max(int(live), 1))
         for shard in sorted(self._consumers.running):
             if not await self._renew(keys=[self._lease(shard)], args=[self._me, self._ttl_ms]):
+                if await self._redis.set(self._lease(shard), self._me, nx=True, px=self._ttl_ms):
+                    continue  # it lapsed while Redis was unreachable and nobody took it: still ours
                 log.warning("shard.lease_lost", shard=shard)
                 await self._consumers.stop(shard)
         held = sorted(self._consumers.running, key=self.preference)
@@ -364,6 +366,8 @@ class ShardLeases:
                 # and single-active-consumer keeps order even if a lease lapses meanwhile. A shard
                 # that could not start while the broker reconnects is taken again next round.
                 log.warning("shard.balance_failed", error=str(exc))
+            except Exception:  # never let one bad round end the balancing for good
+                log.exception("shard.balance_error")
             await asyncio.sleep(self._tick_s)
 
     async def start(self) -> None:

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from common.cache import attach_redis
 from common.contracts import Provider
 from common.logging import get_logger
-from common.messaging import NOTIFIER_INBOX
+from common.messaging import NOTIFIER_DELIVERY_STATUSES, NOTIFIER_INBOX
 from common.service import ServiceRuntime, create_service_app
 from common.sharding import consume_by_lease
 from notifier import __version__
@@ -96,8 +96,10 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     runtime.on_startup.append(http.start)  # the HTTP pool exists before the first message
     runtime.on_shutdown.insert(0, http.close)
     delivery_log = DeliveryLog(create_sessionmaker(engine))
-    policy = settings.retry_policy()
-    tiers = RetryTiers(policy.delays_s, jitter=settings.notifier_retry_jitter)
+    policy, whatsapp_policy = settings.retry_policy(), settings.whatsapp_retry_policy()
+    tiers = RetryTiers(
+        tuple(sorted({*policy.tiers, *whatsapp_policy.tiers})), jitter=settings.notifier_retry_jitter
+    )
     windows = CustomerWindows(redis)
     senders = build_senders(settings, http, windows)
     metrics = NotifierMetrics(runtime.registry)
@@ -106,6 +108,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         delivery_log=delivery_log,
         senders=senders,
         policy=policy,
+        whatsapp_policy=whatsapp_policy,
         tiers=tiers,
         limiter=RateLimiter(redis),
         limits=Limits(
@@ -124,11 +127,13 @@ def create_app(settings: NotifierSettings) -> FastAPI:
             metrics=metrics,
             mark_read=settings.notifier_mark_read,
         ),
+        patience=settings.patience(),
     )
     register_handlers(notifier)
 
     async def declare_retry_tiers() -> None:
-        targets = [(NOTIFIER_INBOX.name, True), *((queue.name, False) for queue in EMAIL_QUEUES)]
+        queues = (*EMAIL_QUEUES, NOTIFIER_DELIVERY_STATUSES)  # receipts wait there through an outage
+        targets = [(NOTIFIER_INBOX.name, True), *((queue.name, False) for queue in queues)]
         await tiers.declare(runtime.broker, targets)
 
     runtime.on_startup.append(declare_retry_tiers)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 
 from common.settings import RedisSettings, ServiceSettings
+from notifier.outages import Patience
 from notifier.retry_policy import RetryPolicy, parse_delays
 
 
@@ -24,9 +25,21 @@ class NotifierSettings(ServiceSettings, RedisSettings):
     )
     send_timeout_s: float = Field(default=10.0, gt=0, description="One provider call.")
     notifier_retry_delays_s: str = Field(
-        default="5,15,45,90,90", description="Wait before each retry; one more failure gives up."
+        default="5,15,45,90,90",
+        description="E-mail: wait before each retry (seed 004's tiers); one more failure gives up.",
+    )
+    notifier_whatsapp_retry_delays_s: str = Field(
+        default="2,5,10,10,10,10,15,30,60,90,90",
+        description="WhatsApp: wait before each retry; dense in the first minute, someone is waiting "
+        "in the chat (5,15,45,90,90 restores seed 004's).",
     )
     notifier_retry_jitter: float = Field(default=0.2, ge=0, lt=1, description="Up to this share shorter.")
+    notifier_outage_wait_s: float = Field(
+        default=30.0, gt=0, description="Wait in place for the delivery log's database; then a retry tier."
+    )
+    notifier_record_wait_s: float = Field(
+        default=600.0, gt=0, description="Wait for the database to record a provider's answer."
+    )
     rate_limit_business_per_s: int = Field(
         default=80, ge=0, description="Sends per second per business number (Meta's default; 0: off)."
     )
@@ -73,7 +86,7 @@ class NotifierSettings(ServiceSettings, RedisSettings):
         description="The event file (dates, venue) shared with conversation.",
     )
 
-    @field_validator("notifier_retry_delays_s")
+    @field_validator("notifier_retry_delays_s", "notifier_whatsapp_retry_delays_s")
     @classmethod
     def _delays(cls, value: str) -> str:
         parse_delays(value)
@@ -81,6 +94,12 @@ class NotifierSettings(ServiceSettings, RedisSettings):
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(parse_delays(self.notifier_retry_delays_s))
+
+    def whatsapp_retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(parse_delays(self.notifier_whatsapp_retry_delays_s))
+
+    def patience(self) -> Patience:
+        return Patience(before_s=self.notifier_outage_wait_s, after_s=self.notifier_record_wait_s)
 
     def secrets_to_check(self) -> dict[str, str]:
         return {

@@ -3,6 +3,10 @@
 A send is *begun* by moving its row to ``sending`` with one conditional UPDATE (only from
 ``queued`` or ``failed_temporary``), so a redelivered command, a duplicate from a retry queue or
 another replica finds the row taken and does not call the provider again.
+
+A connection cut right after ``COMMIT`` hides whether the claim was made. ``Claim`` remembers the
+transaction that made it (PostgreSQL's ``xmin`` of the row it wrote), so a repeated ``begin``
+recognises its own claim instead of taking the row for someone else's interrupted send.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnClause, String, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,6 +39,19 @@ class Outbound:
     conversation_key: str | None = None
 
 
+@dataclass
+class Claim:
+    """One consumer's attempt to begin a send, kept across tries of ``DeliveryLog.begin``."""
+
+    outbound: Outbound
+    xid: str | None = None  # the transaction that moved the row to ``sending``, once it answered
+
+
+_XMIN: ColumnClause[str] = literal_column(
+    "xmin::text", String()
+)  # the id of the transaction that wrote the row version
+
+
 @dataclass(frozen=True)
 class Begun:
     """The send may go ahead; this is attempt number ``attempt``."""
@@ -53,8 +70,9 @@ class DeliveryLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def begin(self, outbound: Outbound) -> Begun | Taken:
+    async def begin(self, claim: Claim) -> Begun | Taken:
         """Record the attempt *before* calling the provider (see the module docstring)."""
+        outbound = claim.outbound
         async with self._sessions.begin() as session:
             await session.execute(
                 insert(Delivery)
@@ -71,15 +89,26 @@ class DeliveryLog:
                 )
                 .on_conflict_do_nothing(index_elements=[Delivery.id])
             )
-            attempt = await session.scalar(
-                update(Delivery)
-                .where(Delivery.id == outbound.id, Delivery.status.in_(SENDABLE))
-                .values(status=DeliveryState.SENDING, attempts=Delivery.attempts + 1, updated_at=func.now())
-                .returning(Delivery.attempts)
-            )
-            if attempt is not None:
-                return Begun(attempt)
-            state = await session.scalar(select(Delivery.status).where(Delivery.id == outbound.id))
+            claimed = (
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == outbound.id, Delivery.status.in_(SENDABLE))
+                    .values(
+                        status=DeliveryState.SENDING, attempts=Delivery.attempts + 1, updated_at=func.now()
+                    )
+                    .returning(Delivery.attempts, _XMIN)
+                )
+            ).first()
+            if claimed is not None:
+                claim.xid = claimed[1]  # before COMMIT: if its answer is lost, the next try knows
+                return Begun(claimed[0])
+            state, attempts, xid = (
+                await session.execute(
+                    select(Delivery.status, Delivery.attempts, _XMIN).where(Delivery.id == outbound.id)
+                )
+            ).one()
+            if state == DeliveryState.SENDING and claim.xid is not None and xid == claim.xid:
+                return Begun(attempts)  # our own claim, committed, its answer cut off
             return Taken(DeliveryState(str(state)))
 
     async def sent(self, id: uuid.UUID, provider_message_id: str, kind: str | None = None) -> None:

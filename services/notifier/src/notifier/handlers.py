@@ -25,6 +25,7 @@ from common.messaging import (
     ConsumerQueue,
     publish_headers,
     publisher,
+    retry_transient,
     subscriber,
 )
 from common.sharding import Handler, ShardConsumers, incoming_message
@@ -32,15 +33,24 @@ from notifier.delivery_log import DeliveryLog
 from notifier.email.compose import RegistrationMail
 from notifier.email.event_facts import EventFacts
 from notifier.email.mailer import Mailer
-from notifier.errors import DeadLettered
+from notifier.errors import DeadLettered, Unavailable
 from notifier.inbound import InboundMessages
 from notifier.metrics import NotifierMetrics
+from notifier.outages import Patience, patiently
 from notifier.rate_limit import Limit, RateLimiter
 from notifier.registrations import send_email, whatsapp_notice
 from notifier.retry_policy import RetryPolicy
 from notifier.retry_queues import RetryTiers
 from notifier.senders.base import Senders
-from notifier.service import GaveUp, Outcome, RetryLater, attempt_once, record_receipt, whatsapp_outbound
+from notifier.service import (
+    Deferred,
+    GaveUp,
+    Outcome,
+    RetryLater,
+    attempt_once,
+    record_receipt,
+    whatsapp_outbound,
+)
 
 EMAIL_QUEUES = (
     NOTIFIER_REGISTRATIONS_COMPLETED,
@@ -62,7 +72,8 @@ class Notifier:
     broker: RabbitBroker
     delivery_log: DeliveryLog
     senders: Senders
-    policy: RetryPolicy
+    policy: RetryPolicy  # e-mail (seed 004's tiers)
+    whatsapp_policy: RetryPolicy  # shorter first tiers: someone is waiting in the chat
     tiers: RetryTiers
     limiter: RateLimiter
     limits: Limits
@@ -72,19 +83,25 @@ class Notifier:
     mail_from: str
     publish_timeout_s: float
     inbound: InboundMessages
+    patience: Patience
 
 
 async def _settle(notifier: Notifier, outcome: Outcome, *, target: str) -> None:
-    """Act on a failure: wait in a retry tier (and ack this copy), or dead-letter the message."""
-    if isinstance(outcome, RetryLater):
+    """Act on a failure: wait in a retry tier (and ack this copy), or dead-letter the message.
+
+    The tier publish is retried through a broker reconnect; should the original's channel be gone
+    by then, the original comes back too and the delivery log sends it once all the same.
+    """
+    if isinstance(outcome, RetryLater | Deferred):
         # A shard handler's delivery (lean consumer), else the FastStream subscriber's.
         raw = incoming_message() or notifier.broker.context.get_local("message").raw_message
-        await notifier.tiers.schedule(
-            notifier.broker,
-            raw,
-            target=target,
-            delay_s=outcome.delay_s,
-            attempt=outcome.attempt,
+        delay_s, attempt = (
+            (outcome.delay_s, outcome.attempt)
+            if isinstance(outcome, RetryLater)
+            else (notifier.tiers.shortest, 0)
+        )
+        await retry_transient(notifier.tiers.schedule)(
+            notifier.broker, raw, target=target, delay_s=delay_s, attempt=attempt
         )
     elif isinstance(outcome, GaveUp):
         raise DeadLettered(outcome.reason)
@@ -105,7 +122,11 @@ def inbox_consumers(notifier: Notifier) -> ShardConsumers:
             return sent.provider_message_id, sent.kind
 
         outcome = await attempt_once(
-            whatsapp_outbound(command), effect, log_=notifier.delivery_log, policy=notifier.policy
+            whatsapp_outbound(command),
+            effect,
+            log_=notifier.delivery_log,
+            policy=notifier.whatsapp_policy,
+            patience=notifier.patience,
         )
         notifier.metrics.count("whatsapp", command.provider.value, outcome)
         await _settle(notifier, outcome, target=NOTIFIER_INBOX.name)
@@ -126,7 +147,14 @@ def register_handlers(notifier: Notifier) -> None:
     @subscriber(broker, NOTIFIER_DELIVERY_STATUSES)
     async def on_message_status_changed(event: MessageStatusChanged) -> None:
         """What the provider reports about a message we sent: the delivery log follows it."""
-        await record_receipt(event, notifier.delivery_log)
+        try:
+            await patiently(
+                lambda: record_receipt(event, notifier.delivery_log),
+                what="delivery log: receipt",
+                wait_s=notifier.patience.before_s,
+            )
+        except Unavailable as exc:
+            await _settle(notifier, Deferred(str(exc)), target=NOTIFIER_DELIVERY_STATUSES.name)
 
     @subscriber(broker, NOTIFIER_MESSAGES_RECEIVED)
     async def on_message_received(event: MessageReceived) -> None:
@@ -136,7 +164,7 @@ def register_handlers(notifier: Notifier) -> None:
     async def notify(event: RegistrationMail, queue: ConsumerQueue) -> None:
         notice = whatsapp_notice(event, notifier.facts)
         if notice is not None:  # deterministic id: a re-handled event yields one send
-            await notices.publish(
+            await retry_transient(notices.publish)(
                 notice, message_id=str(notice.message_id), headers=dict(publish_headers(notice))
             )
         outcome = await send_email(
@@ -146,6 +174,7 @@ def register_handlers(notifier: Notifier) -> None:
             sender=notifier.mail_from,
             delivery_log=notifier.delivery_log,
             policy=notifier.policy,
+            patience=notifier.patience,
         )
         notifier.metrics.count("email", "smtp", outcome)
         await _settle(notifier, outcome, target=queue.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
 
-from notifier.service import Delivered, GaveUp, Outcome, RetryLater, Skipped
+from notifier.service import Deferred, Delivered, GaveUp, Outcome, RetryLater, Skipped
 
 
 class NotifierMetrics:
@@ -12,7 +12,7 @@ class NotifierMetrics:
         self.sends = Counter(
             "notifier_sends_total",
             "Send attempts by channel, provider and outcome "
-            "(delivered, retry_scheduled, failed_permanent, skipped, unknown).",
+            "(delivered, retry_scheduled, failed_permanent, skipped, unknown, deferred).",
             ["channel", "provider", "outcome"],
             registry=registry,
         )
@@ -34,6 +34,8 @@ class NotifierMetrics:
                 label = "failed_permanent"
             case Skipped():
                 label = "unknown" if outcome.state == "unknown" else "skipped"
+            case Deferred():
+                label = "deferred"  # the delivery log was unreachable: waiting in a retry tier
         self.sends.labels(channel, provider, label).inc()
 
     def count_read(self, provider: str, outcome: str) -> None:

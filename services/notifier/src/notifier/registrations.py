@@ -24,6 +24,7 @@ from notifier.delivery_log import DeliveryLog, Outbound
 from notifier.email.compose import RegistrationMail, compose, mail_kind
 from notifier.email.event_facts import EventFacts
 from notifier.email.mailer import Mailer
+from notifier.outages import Patience
 from notifier.retry_policy import RetryPolicy
 from notifier.service import Outcome, attempt_once
 
@@ -51,6 +52,7 @@ async def send_email(
     sender: str,
     delivery_log: DeliveryLog,
     policy: RetryPolicy,
+    patience: Patience,
 ) -> Outcome:
     outbound = email_outbound(event)
 
@@ -58,7 +60,7 @@ async def send_email(
         message = compose(event, facts, sender=sender, now=datetime.now(UTC))
         return await mailer.send(message), None
 
-    return await attempt_once(outbound, effect, log_=delivery_log, policy=policy)
+    return await attempt_once(outbound, effect, log_=delivery_log, policy=policy, patience=patience)
 
 
 def whatsapp_notice(event: RegistrationMail, facts: EventFacts) -> SendWhatsAppMessage | None:

@@ -41,6 +41,11 @@ class RetryTiers:
     delays_s: tuple[float, ...]
     jitter: float = 0.2
 
+    @property
+    def shortest(self) -> float:
+        """Where a message waits while the delivery log is unreachable (``outages``)."""
+        return min(self.delays_s)
+
     def queue_name(self, delay_s: float) -> str:
         return f"notifier.retry.{tier_name(delay_s)}"
 

@@ -7,6 +7,10 @@ means a send was interrupted between the call and recording its answer: it may h
 nothing can tell (Meta has no lookup by our id), so it is marked ``unknown`` and *not* resent — a
 missing message is visible in the log and its receipt may still arrive; a double message is not
 undoable. That window is one provider round trip plus one UPDATE (see the README).
+
+Every delivery-log write is waited for through a database outage (``notifier.outages``): a send
+that cannot begin goes to a retry tier (``Unavailable``), and an answer the provider gave is
+recorded as soon as the database is back (for up to ``Patience.after_s``), never left ``sending``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from dataclasses import dataclass
 
 from common.contracts import MessageStatusChanged, SendWhatsAppMessage
 from common.logging import get_logger
-from notifier.delivery_log import Begun, DeliveryLog, Outbound
-from notifier.errors import SendFailed
+from notifier.delivery_log import Begun, Claim, DeliveryLog, Outbound
+from notifier.errors import SendFailed, Unavailable
+from notifier.outages import Patience, patiently
 from notifier.retry_policy import RetryPolicy
 from notifier.statuses import DeliveryState
 
@@ -47,17 +52,55 @@ class GaveUp:
     reason: str
 
 
-Outcome = Delivered | Skipped | RetryLater | GaveUp
+@dataclass(frozen=True)
+class Deferred:
+    """The delivery log stayed unreachable: not given up on, the message waits in a retry tier."""
+
+    reason: str
+
+
+Outcome = Delivered | Skipped | RetryLater | GaveUp | Deferred
 Effect = Callable[[], Awaitable[tuple[str, str | None]]]  # → (provider message id, kind sent)
 
 
 async def attempt_once(
-    outbound: Outbound, effect: Effect, *, log_: DeliveryLog, policy: RetryPolicy
+    outbound: Outbound,
+    effect: Effect,
+    *,
+    log_: DeliveryLog,
+    policy: RetryPolicy,
+    patience: Patience,
 ) -> Outcome:
     """Record, do ``effect`` once, record its answer; decide what a failure leads to."""
-    begun = await log_.begin(outbound)
+    try:
+        return await _attempt(outbound, effect, log_=log_, policy=policy, patience=patience)
+    except Unavailable as exc:
+        # Before the call nothing was sent; after it (past the long wait) the row says 'sending'
+        # and the message, back from the tier, finds it so: 'unknown', not sent twice.
+        log.warning("send.deferred", id=str(outbound.id), error=str(exc))
+        return Deferred(str(exc))
+
+
+async def _attempt(
+    outbound: Outbound, effect: Effect, *, log_: DeliveryLog, policy: RetryPolicy, patience: Patience
+) -> Outcome:
+    claim = Claim(outbound)
+    try:
+        begun = await patiently(
+            lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.before_s
+        )
+    except Unavailable:
+        if claim.xid is None:
+            raise  # nothing was claimed: the copy from the tier begins afresh
+        # A try got as far as COMMIT: the row may be 'sending' by this claim, which only this
+        # process can recognise (a copy from a tier would call it interrupted, 'unknown').
+        begun = await patiently(
+            lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.after_s
+        )
     if not isinstance(begun, Begun):
-        if begun.state is DeliveryState.SENDING and await log_.mark_unknown(outbound.id):
+        if begun.state is DeliveryState.SENDING and await patiently(
+            lambda: log_.mark_unknown(outbound.id), what="delivery log: unknown", wait_s=patience.before_s
+        ):
             log.warning("send.interrupted", id=str(outbound.id), state=DeliveryState.UNKNOWN.value)
             return Skipped(DeliveryState.UNKNOWN)
         log.info("send.skipped", id=str(outbound.id), state=begun.state.value)
@@ -65,11 +108,16 @@ async def attempt_once(
     try:
         provider_message_id, kind = await effect()
     except SendFailed as failure:
-        return await _failed(outbound, begun.attempt, failure, log_=log_, policy=policy)
+        return await _failed(outbound, begun.attempt, failure, log_=log_, policy=policy, patience=patience)
     except Exception as exc:  # a bug or an unexpected answer: retried, then dead-lettered
         unexpected = SendFailed(f"unexpected: {exc!r}", retryable=True)
-        return await _failed(outbound, begun.attempt, unexpected, log_=log_, policy=policy)
-    await log_.sent(outbound.id, provider_message_id, kind)
+        return await _failed(outbound, begun.attempt, unexpected, log_=log_, policy=policy, patience=patience)
+    # The provider has it: the row must not stay 'sending' (a redelivery would call it unknown).
+    await patiently(
+        lambda: log_.sent(outbound.id, provider_message_id, kind),
+        what="delivery log: sent",
+        wait_s=patience.after_s,
+    )
     log.info(
         "send.delivered", id=str(outbound.id), provider_message_id=provider_message_id, attempt=begun.attempt
     )
@@ -77,17 +125,30 @@ async def attempt_once(
 
 
 async def _failed(
-    outbound: Outbound, attempt: int, failure: SendFailed, *, log_: DeliveryLog, policy: RetryPolicy
+    outbound: Outbound,
+    attempt: int,
+    failure: SendFailed,
+    *,
+    log_: DeliveryLog,
+    policy: RetryPolicy,
+    patience: Patience,
 ) -> Outcome:
     reason = str(failure)
     delay = policy.next_delay(attempt, failure.retry_after_s) if failure.retryable else None
+
+    async def record(state: DeliveryState, error: str) -> None:
+        # Not sent, and the row says 'sending' until this is written: a retry would find it
+        # taken. So it waits for the database like a 'sent' does.
+        await patiently(lambda: log_.failed(outbound.id, state, error), what="delivery log: failed",
+                        wait_s=patience.after_s)  # fmt: skip
+
     if delay is not None:
-        await log_.failed(outbound.id, DeliveryState.FAILED_TEMPORARY, reason)
+        await record(DeliveryState.FAILED_TEMPORARY, reason)
         log.warning("send.retry_scheduled", id=str(outbound.id), attempt=attempt, delay_s=delay, error=reason)
         return RetryLater(delay, attempt, reason)
     if failure.retryable:
         reason = f"gave up after {attempt} attempts: {reason}"
-    await log_.failed(outbound.id, DeliveryState.FAILED_PERMANENT, reason)
+    await record(DeliveryState.FAILED_PERMANENT, reason)
     log.error("send.failed_permanent", id=str(outbound.id), attempt=attempt, error=reason)
     return GaveUp(reason)
 

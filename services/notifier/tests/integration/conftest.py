@@ -74,6 +74,7 @@ async def notifier_factory(
             "meta_graph_url": graph_server.url,
             "meta_access_token": "test-access-token",
             "notifier_retry_delays_s": FAST_RETRIES,
+            "notifier_whatsapp_retry_delays_s": FAST_RETRIES,
             "evolution_api_url": gateways_server.url,
             "evolution_api_key": gateway_standin.EVOLUTION_API_KEY,
             "zapi_api_url": gateways_server.url,

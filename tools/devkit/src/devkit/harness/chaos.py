@@ -95,6 +95,17 @@ async def _redis_down(system: System) -> None:
     await system.supervisor.wait_ready(timeout=90)
 
 
+def _cut(server: str, seconds: float) -> Fault:
+    """The services lose ``server`` (connections reset, new ones refused); the server itself runs on,
+    keeping its data (a stopped Redis here comes back empty), and other test runs are untouched."""
+
+    async def fault(system: System) -> None:
+        await system.proxies[server].down_for(seconds)
+        await system.supervisor.wait_ready(timeout=90)
+
+    return fault
+
+
 async def _smtp_down(system: System) -> None:
     await system.smtp.down_for(30)
 
@@ -104,8 +115,12 @@ async def _nothing(system: System) -> None:
 
 
 NOTIFIER_CRASH_WINDOW = (
-    "notifier: a SIGKILL between the Graph API's answer and the ledger's 'done' re-sends on "
-    "redelivery (claim take-over); the delivery log / inbox work on the notifier branch closes it"
+    "notifier: by design, not a bug: a SIGKILL after the delivery log says 'sending' and before it "
+    "says 'sent' leaves the row 'sending'; the redelivery marks it 'unknown' and does not resend "
+    "(never twice; README 'The window no design closes'). If the kill came before the request "
+    "reached the Graph API, that reply is missing (at most one per shard, 8): the accounting counts "
+    "it lost. 2026-11-23, 2 runs: 700/700 replies; 695/696 (one missing, as above; the harness does "
+    "not read the delivery log to show it 'unknown'); never one twice"
 )
 INBOX_REJECTS = (
     "conversation: right after a broker restart a handler published its reply on a channel still "
@@ -113,22 +128,26 @@ INBOX_REJECTS = (
     "runs); replies are now retried through restarts (common.messaging.retry_transient): not yet "
     "shown to hold on every run"
 )
-NOTIFIER_GIVES_UP = (
-    "notifier: replies still missing after a 30 s provider outage in CI (2026-11-23), with the broker "
-    "retry tiers (5/15/45/90/90 s) merged: late (still in a tier when the accounting stopped) or lost "
-    "is not yet shown"
-)
-
 NOTIFIER_INFRA_DOWN = (
-    "notifier: a send whose delivery-log write (PostgreSQL) or rate-limit check (Redis) fails raises "
-    "and goes to notifier.inbox.dlq (kept, replayable with congress-ops) instead of a retry tier "
-    "(29 of 700 replies with PostgreSQL down 10 s, 42 with Redis down, in CI on 2026-11-23)"
+    "not the notifier's any more, not yet re-run with the server really stopped. Before: a send whose "
+    "delivery-log write failed was dead-lettered (29 of 700 replies with PostgreSQL down 10 s, CI "
+    "2026-11-23); now it waits for the database, and Redis down lifts the rate limits while the "
+    "shards keep being consumed (services/notifier/tests/integration/test_infra_outages.py). With "
+    "the server cut by a proxy instead (scenarios '... cut 10 s (proxy)', 1 run each, 2026-11-23) "
+    "the notifier lost nothing; what broke was conversation's and registration's: see their gaps. A "
+    "stopped Redis here also comes back empty (sessions, dedupe keys), which a cut does not show"
 )
-EMAIL_RETRY_TAIL = (
-    "notifier: e-mails that met the 30 s SMTP outage wait in the retry tiers (5/15/45/90/90 s); 22 of "
-    "50 had not arrived when the accounting stopped waiting (CI, 2026-11-23): late or lost, not shown"
+CONVERSATION_REDIS_CUT = (
+    "conversation: with its Redis cut 10 s, 2 of 674 inbox messages were dead-lettered "
+    "(conversation.inbox.dlq, kept, replayable) and their replies never sent; registration "
+    "published 2 registration.completed events twice (1 run, 2026-11-23). The notifier held: its "
+    "queues and dead letters empty, every command it got sent once"
 )
-
+REGISTRATION_DATABASE_CUT = (
+    "registration: with its PostgreSQL cut 10 s, a submit and a check_identity request were "
+    "dead-lettered (registration.registration.*.dlq) and one person got no confirmation e-mail (1 "
+    "run, 2026-11-23). The notifier held: 700 of 700 replies, nothing in its dead letters"
+)
 SCENARIOS: tuple[Scenario, ...] = (
     *(
         Scenario(
@@ -151,9 +170,23 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "Redis down 10 s", _redis_down, shared_infra=True, fault_seconds=10, known_gap=NOTIFIER_INFRA_DOWN
     ),
-    Scenario("Graph API 500 for 30 s", _graph_fails(500, 30), fault_seconds=30, known_gap=NOTIFIER_GIVES_UP),
-    Scenario("Graph API 429 for 30 s", _graph_fails(429, 30), fault_seconds=30, known_gap=NOTIFIER_GIVES_UP),
-    Scenario("SMTP down for 30 s", _smtp_down, fault_seconds=30, known_gap=EMAIL_RETRY_TAIL),
+    Scenario(
+        "PostgreSQL cut 10 s (proxy)",
+        _cut("postgres", 10),
+        config=SystemConfig(proxied=("postgres",)),
+        fault_seconds=10,
+        known_gap=REGISTRATION_DATABASE_CUT,
+    ),
+    Scenario(
+        "Redis cut 10 s (proxy)",
+        _cut("redis", 10),
+        config=SystemConfig(proxied=("redis",)),
+        fault_seconds=10,
+        known_gap=CONVERSATION_REDIS_CUT,
+    ),
+    Scenario("Graph API 500 for 30 s", _graph_fails(500, 30), fault_seconds=30),
+    Scenario("Graph API 429 for 30 s", _graph_fails(429, 30), fault_seconds=30),
+    Scenario("SMTP down for 30 s", _smtp_down, fault_seconds=30),
     Scenario("webhooks twice, some late", _nothing, duplicates=True),
     Scenario(
         "3 conversation replicas, one killed",
@@ -174,7 +207,12 @@ async def run(
     """One scenario on a fresh system: steady load at ``rate`` messages/s, the fault ``fault_at_s``
     in, then every user to the end and the accounting."""
     begin = time.perf_counter()
-    config = SystemConfig(replicas=scenario.config.replicas, redis_db=redis_db, env=scenario.config.env)
+    config = SystemConfig(
+        replicas=scenario.config.replicas,
+        redis_db=redis_db,
+        env=scenario.config.env,
+        proxied=scenario.config.proxied,
+    )
     run_id = uuid.uuid4().hex[:6]
     people = personas(users, run_id)
     # The arrivals span the fault, so it hits users at every step of the script.
@@ -193,6 +231,9 @@ async def run(
             await scenario.fault(system)
             await arrivals
             await load.drain(timeout=240)
+            # Users give up after turn_timeout_s; a reply still waiting in a retry tier is late, not
+            # lost: count once nothing is left in flight (or say what still was).
+            notes.append(await settle(system.amqp_url, timeout=SETTLE_TIMEOUT_S))
             await asyncio.sleep(3)  # a late duplicate would arrive now
             accounting = account_messages(load)
             try:
@@ -201,6 +242,8 @@ async def run(
                 notes.append(f"registrations not counted: {exc!r}")
             account_events(accounting, events)
             account_emails(accounting, load, [r for mail in system.smtp.mails for r in mail.recipients])
+            if late := late_replies(load):
+                notes.append(late)
             if system.graph.refused:
                 notes.append(f"Graph stand-in refused {system.graph.refused} sends during the fault")
             parked = await asyncio.to_thread(dead_letters, system.amqp_url)
@@ -209,6 +252,42 @@ async def run(
             if not accounting.holds:
                 notes += service_errors(system)
     return Outcome(scenario.name, accounting, time.perf_counter() - begin, notes)
+
+
+SETTLE_TIMEOUT_S = 180.0  # longer than any retry tier (90 s) plus a round through the services
+_NOT_IN_FLIGHT = ("integrations.", "ops.", "harness.")  # nobody in the system consumes these
+
+
+async def settle(amqp_url: str, *, timeout: float) -> str:
+    """Wait until the services have nothing in flight: every queue they consume (shards, request
+    queues, the notifier's retry tiers) empty, dead letters aside. Returns what it saw."""
+    begin = time.monotonic()
+    empty_polls = 0
+    while True:
+        pending = {name: n for name, n in (await asyncio.to_thread(queue_depths, amqp_url)).items()
+                   if n and not name.endswith(".dlq") and not name.startswith(_NOT_IN_FLIGHT)}  # fmt: skip
+        empty_polls = 0 if pending else empty_polls + 1
+        waited = time.monotonic() - begin
+        if empty_polls >= 2:
+            return f"settled: nothing in flight {waited:.0f} s after the users stopped"
+        if waited > timeout:
+            return f"not settled after {waited:.0f} s, still in flight: {pending}"
+        await asyncio.sleep(2)
+
+
+def late_replies(load: Users) -> str | None:
+    """Replies that came after their user stopped waiting: delivered, but late for a chat."""
+    late = [
+        send.arrived_at - turn.posted_at
+        for run in load.runs
+        for turn in run.turns
+        for _, send in turn.replies
+        if send.arrived_at - turn.posted_at > load.turn_timeout_s
+    ]
+    if not late:
+        return None
+    return (f"{len(late)} replies came after their user stopped waiting ({load.turn_timeout_s:.0f} s), "
+            f"the latest {max(late):.0f} s after its message")  # fmt: skip
 
 
 def service_errors(system: System, per_service: int = 3) -> list[str]:
@@ -222,13 +301,18 @@ def service_errors(system: System, per_service: int = 3) -> list[str]:
 
 def dead_letters(amqp_url: str) -> dict[str, int]:
     """Messages waiting in the vhost's dead-letter queues: where a lost reply went."""
+    return {name: n for name, n in queue_depths(amqp_url).items() if name.endswith(".dlq") and n}
+
+
+def queue_depths(amqp_url: str) -> dict[str, int]:
+    """Messages (ready and unacknowledged) in each queue of the run's vhost."""
     vhost = unquote(urlsplit(amqp_url).path.lstrip("/"))
     out = subprocess.run(
         ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     depths = (line.split() for line in out.stdout.splitlines())
-    return {name: int(n) for name, n in depths if name.endswith(".dlq") and int(n)}
+    return {fields[0]: int(fields[1]) for fields in depths if len(fields) == 2 and fields[1].isdigit()}
 
 
 def _replies_per_line() -> list[int]:

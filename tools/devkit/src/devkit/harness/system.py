@@ -1,6 +1,8 @@
 """The system under test: the four services as processes (N replicas each) against a throwaway
 RabbitMQ vhost, PostgreSQL database and Redis db, with a Graph API stand-in as the provider and
-an SMTP stand-in as the mail server.
+an SMTP stand-in as the mail server. ``proxied`` puts a ``TcpProxy`` between every service and
+PostgreSQL and/or Redis, so a scenario can cut them for the services alone (``System.proxies``)
+without stopping the machine's shared servers.
 
 A service can be SIGKILLed and started again mid-load (``kill`` / ``restart``), the way a crashed
 container comes back.
@@ -21,6 +23,7 @@ from devkit import infra
 from devkit.harness.graph import LoadGraph
 from devkit.harness.smtp import SmtpStandin
 from devkit.processes import SERVICES, Child, Supervisor, service_spec
+from devkit.tcp_proxy import TcpProxy
 
 APP_SECRET = "harness-app-secret"
 
@@ -31,6 +34,7 @@ class SystemConfig:
     redis_db: int = 10
     log_level: str = "WARNING"
     env: dict[str, str] = field(default_factory=dict)
+    proxied: tuple[str, ...] = ()  # "postgres", "redis": the services reach them through a proxy
 
 
 @dataclass
@@ -43,6 +47,7 @@ class System:
     ingress_urls: list[str]
     smtp: SmtpStandin
     app_secret: str = APP_SECRET
+    proxies: dict[str, TcpProxy] = field(default_factory=dict)  # by server name, see ``proxied``
 
     def children(self, service: str) -> list[Child]:
         """The running processes of ``service`` (its replicas are named ``service-N``)."""
@@ -104,12 +109,20 @@ async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncI
         notifier_db = stack.enter_context(infra.migrated_database("congress_harness_n", service="notifier"))
         redis_url = infra.redis_database(config.redis_db)
         graph_url = await stack.enter_async_context(serve(graph.app()))
+        servers = {"postgres": infra.POSTGRES, "redis": infra.REDIS}
+        proxies = {
+            name: await stack.enter_async_context(TcpProxy(*servers[name][:2])) for name in config.proxied
+        }
+
+        def through(name: str, url: str) -> str:  # the services' URL; the harness keeps the direct one
+            return proxies[name].url(url) if name in proxies else url
+
         env = {
             "ENVIRONMENT": "test",
             "AMQP_URL": amqp_url,
-            "REDIS_URL": redis_url,
-            "DATABASE_URL": database_url,
-            "NOTIFIER_DATABASE_URL": notifier_db,
+            "REDIS_URL": through("redis", redis_url),
+            "DATABASE_URL": through("postgres", database_url),
+            "NOTIFIER_DATABASE_URL": through("postgres", notifier_db),
             # The stand-in is one business number: Meta's 80 sends/s tier would cap the whole run.
             "RATE_LIMIT_BUSINESS_PER_S": "0",
             "RATE_LIMIT_RECIPIENT_PER_MINUTE": "0",
@@ -133,7 +146,9 @@ async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncI
                     ingress_urls.append(f"http://127.0.0.1:{port}")
         supervisor = Supervisor(stop_timeout=20)
         await supervisor.start(specs)
-        system = System(supervisor, amqp_url, database_url, redis_url, graph, ingress_urls, smtp)
+        system = System(
+            supervisor, amqp_url, database_url, redis_url, graph, ingress_urls, smtp, proxies=proxies
+        )
         try:
             await supervisor.wait_ready(timeout=90)
             yield system

@@ -1,0 +1,104 @@
+"""One send through a database cut at each step of the delivery log's protocol (begin, provider
+call, sent), on the real PostgreSQL behind a TCP proxy: sent once, logged ``sent``, or deferred
+untouched; and a claim whose COMMIT answer was lost is recognised as its own."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from database.engine import create_engine, create_sessionmaker
+
+from devkit.tcp_proxy import TcpProxy
+from notifier.delivery_log import Begun, Claim, DeliveryLog, Outbound, Taken
+from notifier.outages import Patience
+from notifier.retry_policy import RetryPolicy
+from notifier.service import Deferred, Delivered, attempt_once
+from notifier.statuses import DeliveryState
+
+pytestmark = pytest.mark.integration
+
+POLICY = RetryPolicy((0.1, 0.1))
+
+
+def outbound() -> Outbound:
+    return Outbound(
+        id=uuid.uuid4(), channel="whatsapp", provider="meta", recipient="5564999990000", kind="text"
+    )
+
+
+@pytest_asyncio.fixture
+async def proxied(notifier_database_url: str) -> AsyncIterator[tuple[TcpProxy, DeliveryLog, DeliveryLog]]:
+    """(proxy, the log through it, the log direct)."""
+    async with TcpProxy("127.0.0.1", 5432) as proxy:
+        through = create_engine(proxy.url(notifier_database_url))
+        direct = create_engine(notifier_database_url)
+        try:
+            yield proxy, DeliveryLog(create_sessionmaker(through)), DeliveryLog(create_sessionmaker(direct))
+        finally:
+            await through.dispose()
+            await direct.dispose()
+
+
+async def test_a_cut_after_the_provider_answered_is_recorded_sent_once_the_database_is_back(proxied) -> None:
+    proxy, log, direct = proxied
+    calls = 0
+
+    async def effect() -> tuple[str, str | None]:
+        nonlocal calls
+        calls += 1
+        await proxy.down()  # the database goes away while the provider answers
+        asyncio.get_running_loop().call_later(2.0, lambda: asyncio.ensure_future(proxy.up()))
+        return "wamid.cut", None
+
+    message = outbound()
+    outcome = await attempt_once(message, effect, log_=log, policy=POLICY, patience=Patience(5, 30))
+    assert outcome == Delivered("wamid.cut") and calls == 1
+    row = await direct.get(message.id)
+    assert row is not None and (row.status, row.provider_message_id, row.attempts) == ("sent", "wamid.cut", 1)
+
+
+async def test_a_database_down_before_the_send_is_waited_for_then_sent_once(proxied) -> None:
+    proxy, log, direct = proxied
+    calls = 0
+
+    async def effect() -> tuple[str, str | None]:
+        nonlocal calls
+        calls += 1
+        return "wamid.late", None
+
+    await proxy.down()
+    asyncio.get_running_loop().call_later(1.5, lambda: asyncio.ensure_future(proxy.up()))
+    message = outbound()
+    outcome = await attempt_once(message, effect, log_=log, policy=POLICY, patience=Patience(10, 30))
+    assert outcome == Delivered("wamid.late") and calls == 1
+    row = await direct.get(message.id)
+    assert row is not None and (row.status, row.attempts) == ("sent", 1)
+
+
+async def test_past_the_wait_the_send_is_deferred_and_nothing_was_sent_or_counted(proxied) -> None:
+    proxy, log, direct = proxied
+
+    async def effect() -> tuple[str, str | None]:
+        raise AssertionError("the provider must not be called without the log")
+
+    await proxy.down()
+    message = outbound()
+    outcome = await attempt_once(message, effect, log_=log, policy=POLICY, patience=Patience(0.5, 30))
+    assert isinstance(outcome, Deferred) and "unreachable" in outcome.reason
+    await proxy.up()
+    assert await direct.get(message.id) is None  # back from the tier, it begins as if new
+
+
+async def test_a_claim_whose_commit_answer_was_lost_is_recognised_as_its_own(proxied) -> None:
+    _, _, direct = proxied
+    message = outbound()
+    mine = Claim(message)
+    assert await direct.begin(mine) == Begun(1)
+    # The retry after a cut that hid the COMMIT's answer: the row says 'sending', by our claim.
+    assert await direct.begin(mine) == Begun(1)
+    # Anyone else (a redelivered copy, another replica) finds it taken and does not send.
+    assert await direct.begin(Claim(message)) == Taken(DeliveryState.SENDING)
