@@ -50,6 +50,7 @@ from redis.exceptions import RedisError
 from common.contracts import Contract
 from common.logging import get_logger
 from common.messaging import ShardedInbox
+from common.outages import patiently
 
 if TYPE_CHECKING:
     from faststream.rabbit.subscriber import RabbitSubscriber
@@ -113,8 +114,16 @@ class _Shard:
 class ShardConsumers:
     """Starts and stops this replica's consumers of individual shards (one per shard)."""
 
-    def __init__(self, broker: RabbitBroker, inbox: ShardedInbox, handlers: dict[type[Contract], Handler]):
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        inbox: ShardedInbox,
+        handlers: dict[type[Contract], Handler],
+        *,
+        outage_wait_s: float = 120.0,
+    ):
         self._broker = broker
+        self._outage_wait_s = outage_wait_s
         self._inbox = inbox
         self._handlers = handlers
         self._routes = {contract.message_type(): (contract, h) for contract, h in handlers.items()}
@@ -218,7 +227,15 @@ class ShardConsumers:
                 event = contract.model_validate_json(message.body)
                 token = _incoming.set(message)
                 try:
-                    await handler(event)
+                    # An outage of Redis, the broker or a database is waited out here, holding the
+                    # shard (its conversations stay in order): handlers are idempotent, so running
+                    # one again is safe; once the delivery went back with its channel, stop.
+                    await patiently(
+                        lambda: handler(event),
+                        what=f"{self._inbox.name} handler",
+                        wait_s=self._outage_wait_s,
+                        still_wanted=lambda: _delivery_open(message),
+                    )
                 finally:
                     _incoming.reset(token)
             except Exception as exc:  # any failure dead-letters the message
@@ -278,6 +295,13 @@ class ShardConsumers:
     async def stop_all(self) -> None:
         for shard in list(self._running):
             await self.stop(shard)
+
+
+def _delivery_open(message: AbstractIncomingMessage) -> bool:
+    try:
+        return not message.channel.is_closed
+    except ChannelInvalidStateError:  # aio-pika's way of saying the channel is gone
+        return False
 
 
 def _of_type(contract: type[Contract]) -> Callable[[Any], bool]:

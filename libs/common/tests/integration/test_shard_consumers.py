@@ -13,6 +13,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from common.contracts import HumanActivityDetected, MessageReceived
 from common.messaging import EXCHANGE, PARTITION_HEADER, ConfirmedPublisher, ShardedInbox, declare_topology
@@ -136,6 +137,45 @@ async def test_a_handler_that_raises_dead_letters_the_message_once(broker):
         )
         == 1
     )
+
+
+async def test_an_outage_met_by_the_handler_is_waited_out_in_place_not_dead_lettered(broker):
+    attempts = 0
+    handled = asyncio.Event()
+
+    async def flaky(message: MessageReceived) -> None:  # Redis restarting, then back
+        nonlocal attempts
+        attempts += 1
+        if attempts < 3:
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        handled.set()
+
+    consumers = ShardConsumers(broker, INBOX, {MessageReceived: flaky})
+    await consumers.start(0)
+    try:
+        await confirmed(broker).publish(factories.message_received())
+        await asyncio.wait_for(handled.wait(), 10)
+        await asyncio.sleep(0.3)  # the ack
+    finally:
+        await consumers.stop(0)
+    assert attempts == 3
+    assert await waiting(broker, INBOX.dead_letter_name) == 0
+    assert await waiting(broker, INBOX.shard_name(0)) == 0  # acked, not back in the queue
+
+
+async def test_an_outage_longer_than_the_wait_dead_letters_the_message(broker):
+    async def down(message: MessageReceived) -> None:
+        raise RedisConnectionError("Connection refused.")
+
+    consumers = ShardConsumers(broker, INBOX, {MessageReceived: down}, outage_wait_s=0.5)
+    await consumers.start(0)
+    try:
+        sent = factories.message_received()
+        await confirmed(broker).publish(sent)
+        dead = await take(broker, INBOX.dead_letter_name)
+    finally:
+        await consumers.stop(0)
+    assert json.loads(dead.body)["message_id"] == str(sent.message_id)
 
 
 @pytest.mark.parametrize(

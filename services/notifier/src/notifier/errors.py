@@ -6,8 +6,8 @@ NotifierError
       .retry_after_s  the provider's Retry-After, when it gave one
       .code           the provider's error code, when it gave one (Meta: 131047, 130429…)
 DeadLettered          a send given up on: the handler raises it so the message lands in the DLQ
-Unavailable           the delivery log's database did not answer within the wait: the message goes
-                      to a retry tier (never to the DLQ, the cause is transient)
+(common.outages.Unavailable: the delivery log's database did not answer within the wait; the
+message goes to a retry tier, never to the DLQ, the cause is transient.)
 """
 
 from __future__ import annotations
@@ -29,7 +29,3 @@ class SendFailed(NotifierError):
 
 class DeadLettered(NotifierError):
     """Raised by a handler so the broker rejects the message into its dead-letter queue."""
-
-
-class Unavailable(NotifierError):
-    """Our own infrastructure (the delivery log's database) stayed unreachable for the whole wait."""

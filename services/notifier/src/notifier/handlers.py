@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from database.outages import patiently
 from faststream.rabbit import RabbitBroker
 
 from common.contracts import (
@@ -28,15 +29,16 @@ from common.messaging import (
     retry_transient,
     subscriber,
 )
+from common.outages import Unavailable
 from common.sharding import Handler, ShardConsumers, incoming_message
 from notifier.delivery_log import DeliveryLog
 from notifier.email.compose import RegistrationMail
 from notifier.email.event_facts import EventFacts
 from notifier.email.mailer import Mailer
-from notifier.errors import DeadLettered, Unavailable
+from notifier.errors import DeadLettered
 from notifier.inbound import InboundMessages
 from notifier.metrics import NotifierMetrics
-from notifier.outages import Patience, patiently
+from notifier.outages import Patience
 from notifier.rate_limit import Limit, RateLimiter
 from notifier.registrations import send_email, whatsapp_notice
 from notifier.retry_policy import RetryPolicy

@@ -19,11 +19,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from database.outages import patiently
+
 from common.contracts import MessageStatusChanged, SendWhatsAppMessage
 from common.logging import get_logger
+from common.outages import Unavailable
 from notifier.delivery_log import Begun, Claim, DeliveryLog, Outbound
-from notifier.errors import SendFailed, Unavailable
-from notifier.outages import Patience, patiently
+from notifier.errors import SendFailed
+from notifier.outages import Patience
 from notifier.retry_policy import RetryPolicy
 from notifier.statuses import DeliveryState
 

@@ -63,7 +63,7 @@ def create_app(settings: RegistrationSettings) -> FastAPI:
         ConfirmedPublisher(
             runtime.broker,
             app_id=SERVICE,
-            timeout=settings.publish_timeout_s,
+            timeout=settings.outbox_publish_timeout_s,
             tracer=runtime.tracer_provider.get_tracer(SERVICE, __version__),
         ),
         EVENTS,

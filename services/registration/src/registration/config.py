@@ -43,7 +43,14 @@ class RegistrationSettings(ServiceSettings):
     outbox_poll_interval_s: float = Field(
         default=1.0, gt=0, description="How often the relay looks for events committed by other replicas."
     )
-
+    outbox_publish_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="The relay's wait for a publisher confirm. A confirm that comes after the wait "
+        "gave up means the event is published again next round (a duplicate for subscribers to "
+        "dedupe): under load a busy broker can take seconds, so this is long; the relay is off the "
+        "request path.",
+    )
     outbox_relay_hold_s: float = Field(
         default=0.0,
         ge=0,

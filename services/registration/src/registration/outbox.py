@@ -6,7 +6,9 @@ Delivery is at least once, in order except around a failed publish (retried on t
 The relay locks a batch ``FOR UPDATE SKIP LOCKED`` (replicas never
 publish one row concurrently), publishes each row with a publisher confirm (persistent, mandatory)
 and marks it published in the same transaction. A crash after the confirm but before that commit
-publishes the row again after restart, with the same ``message_id``: subscribers dedupe on it.
+publishes the row again after restart, with the same ``message_id``: subscribers dedupe on it. So
+does a confirm slower than ``OUTBOX_PUBLISH_TIMEOUT_S`` (the row is retried next round): the wait is
+long (60 s) because a busy broker can take seconds and the relay is off the request path.
 Rows are kept after publication (the admin funnel counts them; erasure scrubs their personal data).
 """
 

@@ -1,14 +1,15 @@
-"""Which failures are an outage to wait out, and how long the wait lasts."""
+"""Which failures are an outage to wait out (``common.outages``, with ``database.outages``'s
+SQLAlchemy unwrapping), and how long the wait lasts."""
 
 from __future__ import annotations
 
 import pytest
+from database.outages import is_transient, patiently
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from notifier.errors import Unavailable
-from notifier.outages import is_transient, patiently
+from common.outages import Unavailable
 
 
 class _PgError(Exception):
@@ -80,3 +81,18 @@ async def test_patiently_does_not_retry_what_is_not_an_outage() -> None:
     with pytest.raises(ValueError, match="bug"):
         await patiently(broken, what="test", wait_s=5)
     assert calls == 1
+
+
+async def test_patiently_stops_waiting_when_the_work_is_no_longer_wanted() -> None:
+    from common import outages
+
+    calls = 0
+
+    async def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise ConnectionRefusedError(111, "refused")
+
+    with pytest.raises(ConnectionRefusedError):
+        await outages.patiently(down, what="test", wait_s=5, still_wanted=lambda: calls < 2)
+    assert calls == 2

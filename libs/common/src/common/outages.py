@@ -1,0 +1,87 @@
+"""Our own infrastructure going away for a while (a restart, a cut): wait it out in place.
+
+A handler that meets an unreachable Redis, broker or database should neither dead-letter its
+message (the cause is not the message) nor requeue it (quorum queues count a requeue toward the
+delivery limit, so a few fast failures dead-letter it anyway): it waits, with capped exponential
+backoff and full jitter, and carries on when the server answers. Only failures that mean "the
+server is unreachable or restarting" are waited for; a bad query or bad data raises at once.
+``database.outages`` adds the SQLAlchemy wrappers for services that own a database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiormq.exceptions import AMQPConnectionError, ChannelInvalidStateError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from common.logging import get_logger
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+# SQLSTATEs of a server that is going away or not there yet: class 08 (connection exception),
+# 57P01-03 (admin shutdown, crash shutdown, cannot connect now), 53300 (too many connections).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable (asyncpg raises these bare while connecting)
+    TimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    AMQPConnectionError,
+    ChannelInvalidStateError,  # a channel closed by a broker restart, not yet restored
+)
+_FIRST_PAUSE_S, _MAX_PAUSE_S = 0.1, 2.0
+
+
+class Unavailable(Exception):
+    """Our own infrastructure stayed unreachable for the whole wait."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for "the server is unreachable or restarting", not for a bad query or bad data."""
+    if isinstance(exc, _TRANSIENT_TYPES):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)  # asyncpg's errors carry the server's SQLSTATE
+    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
+
+
+async def patiently(
+    operation: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    wait_s: float,
+    transient: Callable[[BaseException], bool] = is_transient,
+    still_wanted: Callable[[], bool] = lambda: True,
+) -> T:
+    """``operation()``, tried again while it fails transiently, for up to ``wait_s`` seconds.
+
+    ``operation`` must be safe to repeat. Raises ``Unavailable`` past the wait; re-raises the
+    failure at once when it is not transient or ``still_wanted()`` turns false (e.g. the message
+    being handled went back to the broker with its channel).
+    """
+    deadline = time.monotonic() + wait_s
+    pause = _FIRST_PAUSE_S
+    failures = 0
+    while True:
+        try:
+            result = await operation()
+        except Exception as exc:
+            if not transient(exc) or not still_wanted():
+                raise
+            failures += 1
+            if failures == 1:
+                log.warning("infra.waiting", what=what, error=repr(exc)[:300], wait_s=wait_s)
+            if time.monotonic() + pause > deadline:
+                raise Unavailable(f"{what}: unreachable for {wait_s:.0f} s ({exc!r})"[:500]) from exc
+            await asyncio.sleep(pause * random.random())  # noqa: S311 (full jitter, not crypto)
+            pause = min(pause * 2, _MAX_PAUSE_S)
+            continue
+        if failures:
+            log.warning("infra.recovered", what=what, failures=failures)
+        return result
