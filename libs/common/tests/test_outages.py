@@ -29,6 +29,7 @@ class _PgError(Exception):
         DBAPIError("select 1", None, _PgError("57P01")),  # terminating: administrator command
         DBAPIError("select 1", None, _PgError("08006")),  # connection failure
         _PgError("57P03"),  # the database system is starting up (raised while connecting)
+        RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed"),
     ],
 )
 def test_an_unreachable_or_restarting_server_is_transient(exc: BaseException) -> None:

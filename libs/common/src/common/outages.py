@@ -47,6 +47,9 @@ def is_transient(exc: BaseException) -> bool:
     """True for "the server is unreachable or restarting", not for a bad query or bad data."""
     if isinstance(exc, _TRANSIENT_TYPES):
         return True
+    if isinstance(exc, RuntimeError) and "handler is closed" in str(exc):
+        # uvloop's write on a transport the server just reset; redis-py lets it through unwrapped.
+        return True
     sqlstate = getattr(exc, "sqlstate", None)  # asyncpg's errors carry the server's SQLSTATE
     return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
 
