@@ -123,30 +123,25 @@ NOTIFIER_CRASH_WINDOW = (
     "not read the delivery log to show it 'unknown'); never one twice"
 )
 INBOX_REJECTS = (
-    "conversation: right after a broker restart a handler published its reply on a channel still "
-    "closed (ChannelInvalidStateError) and the inbox message was dead-lettered (1-16 of 700 in 3 of 5 "
-    "runs); replies are now retried through restarts (common.messaging.retry_transient): not yet "
-    "shown to hold on every run"
+    "a broker restart mid-load: the dead-lettering of inbox messages is fixed (publishes retried "
+    "through restarts, shards wait out the outage in place), but 3 of 679 accepted messages were "
+    "still never answered in one run (2026-11-23 evening, chaos-20261123T201542: nothing in any "
+    "dead-letter queue, nothing in flight; ingress had answered 503 to some webhooks while its "
+    "channel was closed and the retries went through). Where those three went is not yet traced"
 )
-NOTIFIER_INFRA_DOWN = (
-    "not the notifier's any more, not yet re-run with the server really stopped. Before: a send whose "
-    "delivery-log write failed was dead-lettered (29 of 700 replies with PostgreSQL down 10 s, CI "
-    "2026-11-23); now it waits for the database, and Redis down lifts the rate limits while the "
-    "shards keep being consumed (services/notifier/tests/integration/test_infra_outages.py). With "
-    "the server cut by a proxy instead (scenarios '... cut 10 s (proxy)', 1 run each, 2026-11-23) "
-    "the notifier lost nothing; what broke was conversation's and registration's: see their gaps. A "
-    "stopped Redis here also comes back empty (sessions, dedupe keys), which a cut does not show"
+POSTGRES_STOPPED = (
+    "the whole system with PostgreSQL really stopped 10 s: held in the one CI-smoke run since the "
+    "fix (2026-11-23 evening: registration requests and notifier sends now wait for the database "
+    "instead of dead-lettering; the same code holds the proxy-cut scenario, which is strict); kept "
+    "non-strict until it holds on repeated real-stop runs. Before the fix: 29 of 700 replies "
+    "dead-lettered by the notifier"
 )
-CONVERSATION_REDIS_CUT = (
-    "conversation: with its Redis cut 10 s, 2 of 674 inbox messages were dead-lettered "
-    "(conversation.inbox.dlq, kept, replayable) and their replies never sent; registration "
-    "published 2 registration.completed events twice (1 run, 2026-11-23). The notifier held: its "
-    "queues and dead letters empty, every command it got sent once"
-)
-REGISTRATION_DATABASE_CUT = (
-    "registration: with its PostgreSQL cut 10 s, a submit and a check_identity request were "
-    "dead-lettered (registration.registration.*.dlq) and one person got no confirmation e-mail (1 "
-    "run, 2026-11-23). The notifier held: 700 of 700 replies, nothing in its dead letters"
+REDIS_STOPPED = (
+    "Redis really stopped 10 s comes back empty on this box (no persistence): the sessions in "
+    "progress start over and ingress's dedupe keys are gone, so a few dialogues diverge or a "
+    "retried webhook is answered again (CI smoke, 2026-11-23 evening: broke; the proxy cut, where "
+    "Redis keeps its data, holds and is strict). Production Redis keeps its data (AOF, replicas: "
+    "deploy/); a restart that loses it is this scenario"
 )
 SCENARIOS: tuple[Scenario, ...] = (
     *(
@@ -165,24 +160,20 @@ SCENARIOS: tuple[Scenario, ...] = (
         _postgres_down,
         shared_infra=True,
         fault_seconds=10,
-        known_gap=NOTIFIER_INFRA_DOWN,
+        known_gap=POSTGRES_STOPPED,
     ),
-    Scenario(
-        "Redis down 10 s", _redis_down, shared_infra=True, fault_seconds=10, known_gap=NOTIFIER_INFRA_DOWN
-    ),
+    Scenario("Redis down 10 s", _redis_down, shared_infra=True, fault_seconds=10, known_gap=REDIS_STOPPED),
     Scenario(
         "PostgreSQL cut 10 s (proxy)",
         _cut("postgres", 10),
         config=SystemConfig(proxied=("postgres",)),
         fault_seconds=10,
-        known_gap=REGISTRATION_DATABASE_CUT,
     ),
     Scenario(
         "Redis cut 10 s (proxy)",
         _cut("redis", 10),
         config=SystemConfig(proxied=("redis",)),
         fault_seconds=10,
-        known_gap=CONVERSATION_REDIS_CUT,
     ),
     Scenario("Graph API 500 for 30 s", _graph_fails(500, 30), fault_seconds=30),
     Scenario("Graph API 429 for 30 s", _graph_fails(429, 30), fault_seconds=30),

@@ -36,6 +36,7 @@ class LoadGraph:
     _failing_until: float = 0.0
     _failing_status: int = 500
     _counter: int = 0
+    read_marks: int = 0  # mark-as-read calls (the notifier's, one per inbound message)
 
     def fail_for(self, seconds: float, status: int = 500) -> None:
         """Answer ``status`` to every send for ``seconds`` (429 carries Retry-After: 1)."""
@@ -49,6 +50,9 @@ class LoadGraph:
             body: dict[str, Any] = json.loads(await request.read())
         except json.JSONDecodeError:
             return _error(400, 100, "Invalid JSON")
+        if body.get("status") == "read" and body.get("message_id"):  # mark-as-read: not a send
+            self.read_marks += 1
+            return web.json_response({"success": True})
         recipient = body.get("to") or body.get("recipient")
         if body.get("messaging_product") != "whatsapp" or not recipient or "type" not in body:
             return _error(400, 100, "Invalid parameter")
