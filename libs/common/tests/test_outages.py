@@ -97,3 +97,13 @@ async def test_patiently_stops_waiting_when_the_work_is_no_longer_wanted() -> No
     with pytest.raises(ConnectionRefusedError):
         await outages.patiently(down, what="test", wait_s=5, still_wanted=lambda: calls < 2)
     assert calls == 2
+
+
+async def test_patiently_awaits_what_a_plain_callable_returns() -> None:
+    """Callers pass lambdas that return coroutines: their result is awaited, not returned as is."""
+    from common import outages
+
+    async def answer() -> str:
+        return "ok"
+
+    assert await outages.patiently(lambda: answer(), what="test", wait_s=1) == "ok"

@@ -10,17 +10,22 @@ server is unreachable or restarting" are waited for; a bad query or bad data rai
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiormq.exceptions import AMQPConnectionError, ChannelInvalidStateError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 from common.logging import get_logger
+from common.messaging import TRANSIENT_PUBLISH_ERRORS
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -30,11 +35,9 @@ T = TypeVar("T")
 _TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, unreachable (asyncpg raises these bare while connecting)
-    TimeoutError,
     RedisConnectionError,
     RedisTimeoutError,
-    AMQPConnectionError,
-    ChannelInvalidStateError,  # a channel closed by a broker restart, not yet restored
+    *TRANSIENT_PUBLISH_ERRORS,  # the broker restarting, as the publishes see it
 )
 _FIRST_PAUSE_S, _MAX_PAUSE_S = 0.1, 2.0
 
@@ -68,23 +71,30 @@ async def patiently(
     failure at once when it is not transient or ``still_wanted()`` turns false (e.g. the message
     being handled went back to the broker with its channel).
     """
-    deadline = time.monotonic() + wait_s
-    pause = _FIRST_PAUSE_S
     failures = 0
-    while True:
-        try:
-            result = await operation()
-        except Exception as exc:
-            if not transient(exc) or not still_wanted():
-                raise
-            failures += 1
-            if failures == 1:
-                log.warning("infra.waiting", what=what, error=repr(exc)[:300], wait_s=wait_s)
-            if time.monotonic() + pause > deadline:
-                raise Unavailable(f"{what}: unreachable for {wait_s:.0f} s ({exc!r})"[:500]) from exc
-            await asyncio.sleep(pause * random.random())  # noqa: S311 (full jitter, not crypto)
-            pause = min(pause * 2, _MAX_PAUSE_S)
-            continue
-        if failures:
-            log.warning("infra.recovered", what=what, failures=failures)
-        return result
+
+    def waiting(state: RetryCallState) -> None:
+        nonlocal failures
+        failures += 1
+        if failures == 1:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning("infra.waiting", what=what, error=repr(error)[:300], wait_s=wait_s)
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(lambda exc: transient(exc) and still_wanted()),
+        wait=wait_random_exponential(multiplier=_FIRST_PAUSE_S, max=_MAX_PAUSE_S),  # full jitter
+        stop=stop_after_delay(wait_s),
+        before_sleep=waiting,
+    )
+
+    async def attempt() -> T:  # a coroutine function: tenacity would not await a lambda's result
+        return await operation()
+
+    try:
+        result: T = await retrying(attempt)
+    except RetryError as gave_up:
+        last = gave_up.last_attempt.exception()
+        raise Unavailable(f"{what}: unreachable for {wait_s:.0f} s ({last!r})"[:500]) from last
+    if failures:
+        log.warning("infra.recovered", what=what, failures=failures)
+    return result

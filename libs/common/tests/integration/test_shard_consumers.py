@@ -71,6 +71,19 @@ async def waiting(broker, queue: str) -> int:
         await channel.close()
 
 
+async def publish_until_dead_lettered(
+    broker, consumers: ShardConsumers
+) -> tuple[MessageReceived, AbstractIncomingMessage]:
+    """Consume shard 0, publish one message and take it from the dead-letter queue."""
+    await consumers.start(0)
+    try:
+        sent = factories.message_received()
+        await confirmed(broker).publish(sent)
+        return sent, await take(broker, INBOX.dead_letter_name)
+    finally:
+        await consumers.stop(0)
+
+
 async def test_handled_then_acked_with_the_trace_and_delivery_of_the_producer(broker):
     seen: list[tuple[str, int, str | None]] = []
     done = asyncio.Event()
@@ -111,13 +124,7 @@ async def test_a_handler_that_raises_dead_letters_the_message_once(broker):
     registry = CollectorRegistry()
     consumers = ShardConsumers(broker, INBOX, {MessageReceived: failing})
     consumers.instrument(registry, "test")
-    await consumers.start(0)
-    try:
-        sent = factories.message_received()
-        await confirmed(broker).publish(sent)
-        dead = await take(broker, INBOX.dead_letter_name)
-    finally:
-        await consumers.stop(0)
+    sent, dead = await publish_until_dead_lettered(broker, consumers)
     assert attempts == 1  # rejected, not requeued in a hot loop
     assert json.loads(dead.body)["message_id"] == str(sent.message_id)
     death = dead.headers["x-death"][0]
@@ -168,13 +175,7 @@ async def test_an_outage_longer_than_the_wait_dead_letters_the_message(broker):
         raise RedisConnectionError("Connection refused.")
 
     consumers = ShardConsumers(broker, INBOX, {MessageReceived: down}, outage_wait_s=0.5)
-    await consumers.start(0)
-    try:
-        sent = factories.message_received()
-        await confirmed(broker).publish(sent)
-        dead = await take(broker, INBOX.dead_letter_name)
-    finally:
-        await consumers.stop(0)
+    sent, dead = await publish_until_dead_lettered(broker, consumers)
     assert json.loads(dead.body)["message_id"] == str(sent.message_id)
 
 

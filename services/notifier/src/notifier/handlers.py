@@ -30,7 +30,6 @@ from common.messaging import (
     subscriber,
 )
 from common.outages import Unavailable
-from common.outages import patiently as common_patiently
 from common.sharding import Handler, ShardConsumers, incoming_message
 from notifier.delivery_log import DeliveryLog
 from notifier.email.compose import RegistrationMail
@@ -162,12 +161,7 @@ def register_handlers(notifier: Notifier) -> None:
     @subscriber(broker, NOTIFIER_MESSAGES_RECEIVED)
     async def on_message_received(event: MessageReceived) -> None:
         """A user wrote: Meta's 24-hour window reopens; the message is marked read (best effort)."""
-        # Redis restarting is waited out (the window record matters), never a dead letter.
-        await common_patiently(
-            lambda: notifier.inbound.on_received(event),
-            what="inbound: window and read mark",
-            wait_s=notifier.patience.before_s,
-        )
+        await notifier.inbound.on_received(event)
 
     async def notify(event: RegistrationMail, queue: ConsumerQueue) -> None:
         notice = whatsapp_notice(event, notifier.facts)

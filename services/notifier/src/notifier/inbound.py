@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from common.contracts import MessageReceived, Provider
 from common.logging import get_logger
+from common.outages import is_transient
 from notifier.errors import SendFailed
 from notifier.metrics import NotifierMetrics
 from notifier.senders.base import Senders
@@ -52,7 +53,9 @@ class InboundMessages:
         if event.provider is Provider.META:  # the only gateway with a window
             try:
                 await self._windows.opened(event.conversation_key, event.sent_at)
-            except RedisError as exc:  # the 131047 fallback covers what this loses
+            except Exception as exc:  # Redis unreachable: the 131047 fallback covers what this loses
+                if not _redis_failure(exc):
+                    raise
                 log.warning("window.not_recorded", conversation_key=event.conversation_key, error=repr(exc))
         if self._mark_read:
             await self._mark_read_once(event)
@@ -66,7 +69,9 @@ class InboundMessages:
         key = f"{self._prefix}:{event.provider.value}:{event.business_id}:{event.provider_message_id}"
         try:
             claimed = await self._redis.set(key, "1", nx=True, ex=CLAIM_TTL_S)
-        except RedisError as exc:
+        except Exception as exc:
+            if not _redis_failure(exc):
+                raise
             self._metrics.count_read(event.provider.value, "failed")
             log.warning("read.failed", error=f"cannot claim: {exc!r}", **fields)
             return
@@ -82,3 +87,8 @@ class InboundMessages:
             return
         self._metrics.count_read(event.provider.value, "marked")
         log.debug("read.marked", **fields)
+
+
+def _redis_failure(exc: BaseException) -> bool:
+    """Any Redis error, or a connection reset that redis-py let through unwrapped (common.outages)."""
+    return isinstance(exc, RedisError) or is_transient(exc)
