@@ -87,7 +87,9 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     facts = load_event_facts(settings.event_file)  # a missing or broken file stops the service here
     runtime = ServiceRuntime.build(settings, name=SERVICE, version=__version__)
     redis = attach_redis(runtime, settings.redis_url)
-    engine = create_engine(settings.notifier_database_url, settings.database_pool_size)
+    # No ping at checkout (three round trips per use): every delivery-log write already retries
+    # a connection found dead (``database.outages``), and the pool is invalidated at the first one.
+    engine = create_engine(settings.notifier_database_url, settings.database_pool_size, pre_ping=False)
     check_database = database_check(engine)
     runtime.checks["database"] = check_database
     runtime.on_startup.append(check_database)  # refuse to start without the delivery log

@@ -39,6 +39,7 @@ class Delivery(Base):
     kind: Mapped[str] = mapped_column(String(64))  # text, buttons, list, template, email:<event>
     status: Mapped[str] = mapped_column(String(24))  # see notifier.statuses.DeliveryState
     attempts: Mapped[int] = mapped_column(default=0)
+    claim_id: Mapped[uuid.UUID | None]  # the claim that last moved it to 'sending' (delivery_log)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(String(256), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -93,10 +93,10 @@ async def _attempt(
             lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.before_s
         )
     except Unavailable:
-        if claim.xid is None:
-            raise  # nothing was claimed: the copy from the tier begins afresh
-        # A try got as far as COMMIT: the row may be 'sending' by this claim, which only this
-        # process can recognise (a copy from a tier would call it interrupted, 'unknown').
+        if not claim.tried:
+            raise  # no statement went out, nothing was claimed: the copy from the tier begins afresh
+        # A try may have committed with its answer lost: the row may be 'sending' by this claim,
+        # which only this process can recognise (a copy from a tier would call it 'unknown').
         begun = await patiently(
             lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.after_s
         )

@@ -102,3 +102,23 @@ async def test_a_claim_whose_commit_answer_was_lost_is_recognised_as_its_own(pro
     assert await direct.begin(mine) == Begun(1)
     # Anyone else (a redelivered copy, another replica) finds it taken and does not send.
     assert await direct.begin(Claim(message)) == Taken(DeliveryState.SENDING)
+
+
+async def test_claims_racing_for_one_new_send_let_exactly_one_begin(proxied) -> None:
+    _, _, direct = proxied
+    message = outbound()
+    outcomes = await asyncio.gather(*(direct.begin(Claim(message)) for _ in range(20)))
+    assert outcomes.count(Begun(1)) == 1
+    assert all(o == Taken(DeliveryState.SENDING) for o in outcomes if o != Begun(1))
+
+
+async def test_a_failed_send_is_claimed_again_as_the_next_attempt(proxied) -> None:
+    _, _, direct = proxied
+    message = outbound()
+    assert await direct.begin(Claim(message)) == Begun(1)
+    await direct.failed(message.id, DeliveryState.FAILED_TEMPORARY, "boom")
+    assert await direct.begin(Claim(message)) == Begun(2)
+    await direct.sent(message.id, "wamid.2")
+    row = await direct.get(message.id)
+    assert row is not None and (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+    assert await direct.begin(Claim(message)) == Taken(DeliveryState.SENT)

@@ -100,8 +100,9 @@ async def test_postgres_down_mid_load_every_command_sent_once_and_logged_sent(
         for command in load:
             await notifier.publish(command)
         await graph.wait_for(40, timeout=30)
+        # At the provider now, answered only after the cut: their 'sent' write meets it.
+        in_flight = graph.attempts - len(graph.messages)
         await proxy.down()
-        in_flight = graph.attempts - len(graph.messages)  # answered by the provider, not yet logged
         during = len(graph.messages)
         await asyncio.sleep(OUTAGE_S)
         # Nothing begins without the log: at most the one send per shard that had begun already.
