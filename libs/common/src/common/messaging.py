@@ -29,12 +29,10 @@ from faststream.rabbit import (
     RabbitBroker,
     RabbitExchange,
     RabbitQueue,
-    RabbitResponse,
 )
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from opentelemetry import propagate, trace
-from pydantic import BaseModel
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from common.contracts import (
@@ -437,16 +435,6 @@ def retry_transient(publish: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable
         stop=stop_after_delay(60),
         reraise=True,
     )(publish)
-
-
-def reply(answer: BaseModel) -> RabbitResponse:
-    """A request's answer, for its ``reply_to`` (direct reply-to).
-
-    Not mandatory: RabbitMQ (3.10 here) answers a mandatory publish to ``amq.rabbitmq.reply-to.*``
-    with basic.return NO_ROUTE even when it delivered it, which would fail the handler and
-    dead-letter a request that succeeded. A requester that gave up simply never reads the answer.
-    """
-    return RabbitResponse(answer, mandatory=False, content_type="application/json")
 
 
 async def declare_topology(broker: RabbitBroker) -> None:

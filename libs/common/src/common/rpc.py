@@ -8,8 +8,8 @@ lifetime on a channel of its own (direct reply-to needs the request published on
 consumes the replies), and each request waits on its own future, matched by correlation id.
 
 The request itself is the message a ``common.messaging.publisher`` sends (persistent, mandatory,
-confirmed, same properties and ``traceparent``), with ``reply_to`` set; the answering side is
-unchanged (FastStream subscribers returning ``common.messaging.reply``). A reply that comes after
+confirmed, same properties and ``traceparent``), with ``reply_to`` set; the answering side is a
+lean consumer (``common.consumers``) whose handler returns the answer. A reply that comes after
 its request gave up (timeout) is dropped: the asker has already answered the user. The channel is
 robust: after a reconnection aio-pika restores the consumer; requests in flight then time out.
 """

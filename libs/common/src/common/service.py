@@ -45,6 +45,8 @@ class ServiceRuntime:
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     # Other brokers the service consumes from (a gateway's own output): listed in AsyncAPI.
     sources: list[RabbitBroker] = field(default_factory=list)
+    # Describes the queues the lean consumers take (common.consumers) in AsyncAPI; never started.
+    described: RabbitBroker = field(default_factory=lambda: RabbitBroker(description="lean consumers"))
     on_startup: list[Hook] = field(default_factory=list)  # after the broker connects
     on_started: list[Hook] = field(default_factory=list)  # after subscribers start
     on_stopping: list[Hook] = field(default_factory=list)  # before the broker stops
@@ -70,6 +72,7 @@ class ServiceRuntime:
             registry=registry,
             tracer_provider=tracer_provider,
             readiness_timeout_s=settings.readiness_timeout_s,
+            described=RabbitBroker(settings.amqp_url, description=f"congress-bot {name}"),
         )
 
 

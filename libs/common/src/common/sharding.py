@@ -12,15 +12,10 @@ with leases that spread its shards over the live replicas.
   its fair share (shards / live replicas), renews them, gives extras back when replicas join, and
   takes over the shards of a replica whose leases expired. Leases only balance; correctness never
   depends on them (single-active-consumer does that).
-- The shards are the hot path, so they are consumed by plain aio-pika consumers, not FastStream
-  subscribers, whose middleware chain and argument resolution cost ten times the dialogue itself
-  (docs/BENCHMARKS.md). What a subscriber with ``AckPolicy.REJECT_ON_ERROR`` guarantees is kept:
-  the contract is validated once (``model_validate_json``), the message is acked only after the
-  handler returns and rejected without requeue (to the dead-letter queue) when it raises, is not
-  the contract or has a type with no handler; one CONSUMER span per message continues the
-  producer's ``traceparent`` and is current while the handler runs (log lines carry its ids);
-  FastStream's Prometheus series are recorded under the same names. Each shard consumes on its own
-  robust channel (prefetch 1), which aio-pika restores with its consumer after a reconnection.
+- The shards are the hot path, so they are consumed by lean aio-pika consumers
+  (``common.consumers``: a FastStream subscriber's guarantees, a fraction of its cost). Each shard
+  consumes on its own robust channel (prefetch 1), which aio-pika restores with its consumer
+  after a reconnection.
 """
 
 from __future__ import annotations
@@ -32,25 +27,21 @@ import math
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 from faststream.middlewares import AckPolicy
-from faststream.prometheus.container import MetricsContainer
 from faststream.rabbit import Channel, RabbitBroker
-from opentelemetry import propagate, trace
-from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from common.consumers import SETTLE_ERRORS, Deliveries, Handler
 from common.contracts import Contract
 from common.logging import get_logger
 from common.messaging import ShardedInbox
-from common.outages import patiently
 
 if TYPE_CHECKING:
     from faststream.rabbit.subscriber import RabbitSubscriber
@@ -59,45 +50,6 @@ if TYPE_CHECKING:
     from common.service import ServiceRuntime
 
 log = get_logger(__name__)
-
-Handler = Callable[..., Awaitable[None]]
-
-_incoming: ContextVar[AbstractIncomingMessage | None] = ContextVar("shard_incoming_message", default=None)
-
-
-def incoming_message() -> AbstractIncomingMessage | None:
-    """The delivery a shard handler is handling (to re-publish it as is, e.g. into a retry tier);
-    ``None`` outside a shard handler."""
-    return _incoming.get()
-
-
-class UnknownMessage(Exception):
-    """A delivery whose ``type`` no handler of the inbox takes: dead-lettered, never dropped."""
-
-
-class _Metrics:
-    """FastStream's consumer series (``faststream_received_*``, what the dashboards and alerts
-    read), recorded by the lean consumer under the same names and labels."""
-
-    def __init__(self, registry: CollectorRegistry, app_name: str) -> None:
-        self._m = MetricsContainer(registry, custom_label_names=())  # reuses registered series
-        self._app = app_name
-
-    def received(self, handler: str, size: int) -> None:
-        labels = {"app_name": self._app, "broker": "rabbitmq", "handler": handler}
-        self._m.received_messages_total.labels(**labels).inc()
-        self._m.received_messages_size_bytes.labels(**labels).observe(size)
-        self._m.received_messages_in_process.labels(**labels).inc()
-
-    def processed(self, handler: str, duration_s: float, status: str, error: BaseException | None) -> None:
-        labels = {"app_name": self._app, "broker": "rabbitmq", "handler": handler}
-        if error is not None:
-            self._m.received_processed_messages_exceptions_total.labels(
-                **labels, exception_type=type(error).__name__
-            ).inc()
-        self._m.received_processed_messages_duration_seconds.labels(**labels).observe(duration_s)
-        self._m.received_messages_in_process.labels(**labels).dec()
-        self._m.received_processed_messages_total.labels(**labels, status=status).inc()
 
 
 @dataclass
@@ -123,13 +75,10 @@ class ShardConsumers:
         outage_wait_s: float = 120.0,
     ):
         self._broker = broker
-        self._outage_wait_s = outage_wait_s
         self._inbox = inbox
         self._handlers = handlers
-        self._routes = {contract.message_type(): (contract, h) for contract, h in handlers.items()}
+        self._deliveries = Deliveries(inbox.name, handlers, outage_wait_s=outage_wait_s)
         self._running: dict[int, _Shard] = {}
-        self._tracer = trace.get_tracer(__name__)  # the process's provider (common.telemetry)
-        self._metrics: _Metrics | None = None
 
     @property
     def inbox(self) -> ShardedInbox:
@@ -141,7 +90,7 @@ class ShardConsumers:
 
     def instrument(self, registry: CollectorRegistry, app_name: str) -> None:
         """Record the consumer metrics in the service's registry (``consume_by_lease`` does)."""
-        self._metrics = _Metrics(registry, app_name)
+        self._deliveries.instrument(registry, app_name)
 
     def build(self, shard: int, *, title: str | None = None) -> RabbitSubscriber:
         """The FastStream subscriber that *describes* a shard in AsyncAPI (tools/devkit docs).
@@ -183,91 +132,17 @@ class ShardConsumers:
                 assert task is not None  # aio-pika runs each delivery in its own task
                 running.in_hand.add(task)
                 try:
-                    await self._consume(message)
+                    await self._deliveries.handle(message)
                 finally:
                     running.in_hand.discard(task)
 
             running.tag = await queue.consume(on_message)
         except BaseException:
-            with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+            with contextlib.suppress(*SETTLE_ERRORS):
                 await channel.close()
             raise
         self._running[shard] = running
         log.info("shard.started", shard=shard, inbox=self._inbox.name)
-
-    async def _consume(self, message: AbstractIncomingMessage) -> None:
-        """Validate, handle, then ack; reject without requeue (dead-letter) when anything fails."""
-        destination = f"{message.exchange or 'default'}.{message.routing_key}"
-        started = time.perf_counter()
-        if self._metrics is not None:
-            self._metrics.received(destination, len(message.body))
-        error: Exception | None = None
-        with self._tracer.start_as_current_span(
-            f"{destination} process",
-            context=propagate.extract(message.headers or {}),
-            kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "rabbitmq",
-                "messaging.operation": "process",
-                "messaging.message.id": message.message_id or "",
-                "messaging.message.conversation_id": message.correlation_id or "",
-                "messaging.message.payload_size_bytes": len(message.body),
-                "messaging.rabbitmq.destination.routing_key": message.routing_key or "",
-                "messaging.rabbitmq.message.delivery_tag": message.delivery_tag or 0,
-                "messaging.destination_publish.name": message.exchange or "",
-            },
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            try:
-                route = self._routes.get(message.type or "")
-                if route is None:
-                    raise UnknownMessage(f"no handler for type {message.type!r} in {self._inbox.name}")
-                contract, handler = route
-                event = contract.model_validate_json(message.body)
-                token = _incoming.set(message)
-                try:
-                    # An outage of Redis, the broker or a database is waited out here, holding the
-                    # shard (its conversations stay in order): handlers are idempotent, so running
-                    # one again is safe; once the delivery went back with its channel, stop.
-                    await patiently(
-                        lambda: handler(event),
-                        what=f"{self._inbox.name} handler",
-                        wait_s=self._outage_wait_s,
-                        still_wanted=lambda: _delivery_open(message),
-                    )
-                finally:
-                    _incoming.reset(token)
-            except Exception as exc:  # any failure dead-letters the message
-                error = exc
-                span.record_exception(exc)
-                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
-                log.error(
-                    "message.dead_lettered",
-                    queue=self._inbox.name,
-                    message_id=message.message_id,
-                    type=message.type,
-                    error=f"{type(exc).__name__}: {exc}",
-                    exc_info=not isinstance(exc, ValidationError | UnknownMessage),
-                )
-        status = "rejected" if error is not None else "acked"
-        try:
-            if error is not None:
-                await message.reject(requeue=False)  # the shard's dead-letter exchange takes it
-            else:
-                await message.ack()
-        except (AMQPError, ChannelInvalidStateError, ConnectionError) as exc:
-            # The channel died with the message in hand: the broker gives it back (redelivered,
-            # the handlers are idempotent); nothing to settle here.
-            status = "error"
-            log.warning(
-                "message.settle_failed",
-                queue=self._inbox.name,
-                message_id=message.message_id,
-                error=repr(exc),
-            )
-        if self._metrics is not None:
-            self._metrics.processed(destination, time.perf_counter() - started, status, error)
 
     async def stop(self, shard: int) -> None:
         """Hand a shard back without stranding a message.
@@ -282,26 +157,19 @@ class ShardConsumers:
         if running is None:
             return
         if not running.channel.is_closed:
-            with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+            with contextlib.suppress(*SETTLE_ERRORS):
                 await running.queue.cancel(running.tag)
         if running.in_hand:
             await asyncio.wait(set(running.in_hand), timeout=self._broker.config.graceful_timeout)
         # Even when it looks closed: a channel cut by a reconnection is reopened, with its consumer,
         # unless closed by us.
-        with contextlib.suppress(AMQPError, ChannelInvalidStateError, ConnectionError):
+        with contextlib.suppress(*SETTLE_ERRORS):
             await running.channel.close()
         log.info("shard.stopped", shard=shard, inbox=self._inbox.name)
 
     async def stop_all(self) -> None:
         for shard in list(self._running):
             await self.stop(shard)
-
-
-def _delivery_open(message: AbstractIncomingMessage) -> bool:
-    try:
-        return not message.channel.is_closed
-    except ChannelInvalidStateError:  # aio-pika's way of saying the channel is gone
-        return False
 
 
 def _of_type(contract: type[Contract]) -> Callable[[Any], bool]:

@@ -13,8 +13,9 @@ from aio_pika.exceptions import DeliveryError
 from faststream.rabbit import RabbitBroker
 from opentelemetry import trace
 
+from common.consumers import QueueConsumer
 from common.contracts import CheckIdentity, IdentityCheckReply
-from common.messaging import EXCHANGE, REGISTRATION_CHECKS, declare_topology, reply, subscriber
+from common.messaging import EXCHANGE, REGISTRATION_CHECKS, declare_topology
 from common.rpc import RpcClient
 from devkit.tcp_proxy import TcpProxy
 
@@ -27,23 +28,24 @@ def check(n: int) -> CheckIdentity:
     return CheckIdentity(event_id="e", conversation_key=f"meta:1:{n}", email=f"p{n}@example.com")
 
 
-def answering(broker: RabbitBroker, *, hold_until: float = 0, delay_s: float = 0.0) -> list[str]:
+def answering(
+    broker: RabbitBroker, *, hold_until: float = 0, delay_s: float = 0.0
+) -> tuple[QueueConsumer, list[str]]:
     """A registration stand-in: answers ``taken`` for odd numbers and ``same_conversation`` for multiples of 3; with ``hold_until`` it answers
     nothing until that many requests have arrived (only concurrent requests can get there)."""
     seen: list[str] = []
     everyone_here = asyncio.Event()
 
-    @subscriber(broker, REGISTRATION_CHECKS)
-    async def on_check(request: CheckIdentity) -> object:
+    async def on_check(request: CheckIdentity) -> IdentityCheckReply:
         seen.append(request.conversation_key)
         if len(seen) >= hold_until:
             everyone_here.set()
         await everyone_here.wait()
         await asyncio.sleep(delay_s)
         n = int(request.conversation_key.rsplit(":", 1)[1])
-        return reply(IdentityCheckReply(taken=bool(n % 2), same_conversation=n % 3 == 0))
+        return IdentityCheckReply(taken=bool(n % 2), same_conversation=n % 3 == 0)
 
-    return seen
+    return QueueConsumer(broker, REGISTRATION_CHECKS, on_check, prefetch=50), seen
 
 
 @asynccontextmanager
@@ -52,12 +54,16 @@ async def asking(
 ) -> AsyncIterator[RpcClient]:
     """A running registration stand-in and an ``RpcClient`` on a broker connection of its own."""
     server, client = make_broker(server_url), make_broker(client_url)
-    answering(server, **answer)
+    consumer, _ = answering(server, **answer)
     async with server, client:
         await declare_topology(server)
         await server.start()
+        await consumer.start()
         await client.start()
-        yield RpcClient(client, app_id="test", tracer=TRACER)
+        try:
+            yield RpcClient(client, app_id="test", tracer=TRACER)
+        finally:
+            await consumer.stop()
 
 
 async def test_requests_are_in_flight_together_and_each_gets_its_own_answer(

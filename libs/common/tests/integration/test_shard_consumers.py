@@ -15,11 +15,12 @@ from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from common.consumers import incoming_message
 from common.contracts import HumanActivityDetected, MessageReceived
 from common.messaging import EXCHANGE, PARTITION_HEADER, ConfirmedPublisher, ShardedInbox, declare_topology
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
-from common.sharding import ShardConsumers, incoming_message
+from common.sharding import ShardConsumers
 from devkit import factories, infra
 
 pytestmark = pytest.mark.integration

@@ -5,6 +5,7 @@ from __future__ import annotations
 from faststream.rabbit import RabbitBroker
 from opentelemetry import trace
 
+from common.consumers import Handler
 from common.contracts import (
     Contract,
     HandoffRequested,
@@ -13,7 +14,7 @@ from common.contracts import (
     SendWhatsAppMessage,
 )
 from common.messaging import CONVERSATION_INBOX, ConfirmedPublisher, publisher, retry_transient
-from common.sharding import Handler, ShardConsumers
+from common.sharding import ShardConsumers
 from conversation.service import Conversation, handle_message, record_human_activity
 
 

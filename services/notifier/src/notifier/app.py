@@ -131,7 +131,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         ),
         patience=settings.patience(),
     )
-    register_handlers(notifier)
+    register_handlers(runtime, notifier, prefetch=settings.broker_prefetch)
 
     async def declare_retry_tiers() -> None:
         queues = (*EMAIL_QUEUES, NOTIFIER_DELIVERY_STATUSES)  # receipts wait there through an outage

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from database.outages import patiently
 from faststream.rabbit import RabbitBroker
 
+from common.consumers import Handler, consume, incoming_message
 from common.contracts import (
     Contract,
     MessageReceived,
@@ -27,10 +28,10 @@ from common.messaging import (
     publish_headers,
     publisher,
     retry_transient,
-    subscriber,
 )
 from common.outages import Unavailable
-from common.sharding import Handler, ShardConsumers, incoming_message
+from common.service import ServiceRuntime
+from common.sharding import ShardConsumers
 from notifier.delivery_log import DeliveryLog
 from notifier.email.compose import RegistrationMail
 from notifier.email.event_facts import EventFacts
@@ -95,8 +96,8 @@ async def _settle(notifier: Notifier, outcome: Outcome, *, target: str) -> None:
     by then, the original comes back too and the delivery log sends it once all the same.
     """
     if isinstance(outcome, RetryLater | Deferred):
-        # A shard handler's delivery (lean consumer), else the FastStream subscriber's.
-        raw = incoming_message() or notifier.broker.context.get_local("message").raw_message
+        raw = incoming_message()
+        assert raw is not None  # every notifier queue is consumed by a lean consumer
         delay_s, attempt = (
             (outcome.delay_s, outcome.attempt)
             if isinstance(outcome, RetryLater)
@@ -137,16 +138,15 @@ def inbox_consumers(notifier: Notifier) -> ShardConsumers:
     return ShardConsumers(notifier.broker, NOTIFIER_INBOX, handlers)
 
 
-def register_handlers(notifier: Notifier) -> None:
-    broker = notifier.broker
+def register_handlers(runtime: ServiceRuntime, notifier: Notifier, *, prefetch: int) -> None:
+    """The notifier's other queues, each on a lean consumer (``common.consumers``)."""
     notices = publisher(
-        broker,
+        notifier.broker,
         SendWhatsAppMessage,
         timeout=notifier.publish_timeout_s,
         title="whatsapp.send:publish:notifier",
     )
 
-    @subscriber(broker, NOTIFIER_DELIVERY_STATUSES)
     async def on_message_status_changed(event: MessageStatusChanged) -> None:
         """What the provider reports about a message we sent: the delivery log follows it."""
         try:
@@ -158,7 +158,6 @@ def register_handlers(notifier: Notifier) -> None:
         except Unavailable as exc:
             await _settle(notifier, Deferred(str(exc)), target=NOTIFIER_DELIVERY_STATUSES.name)
 
-    @subscriber(broker, NOTIFIER_MESSAGES_RECEIVED)
     async def on_message_received(event: MessageReceived) -> None:
         """A user wrote: Meta's 24-hour window reopens; the message is marked read (best effort)."""
         await notifier.inbound.on_received(event)
@@ -181,17 +180,20 @@ def register_handlers(notifier: Notifier) -> None:
         notifier.metrics.count("email", "smtp", outcome)
         await _settle(notifier, outcome, target=queue.name)
 
-    @subscriber(broker, NOTIFIER_REGISTRATIONS_COMPLETED)
     async def on_registration_completed(event: RegistrationCompleted) -> None:
         """Confirmation (or waiting-list) e-mail with the code, QR code and calendar invite."""
         await notify(event, NOTIFIER_REGISTRATIONS_COMPLETED)
 
-    @subscriber(broker, NOTIFIER_REGISTRATIONS_PROMOTED)
     async def on_registration_promoted(event: RegistrationPromoted) -> None:
         """A place freed up: e-mail with the code, QR and invite; WhatsApp too."""
         await notify(event, NOTIFIER_REGISTRATIONS_PROMOTED)
 
-    @subscriber(broker, NOTIFIER_REGISTRATIONS_CANCELLED)
     async def on_registration_cancelled(event: RegistrationCancelled) -> None:
         """Cancellation e-mail; WhatsApp too when an organiser cancelled."""
         await notify(event, NOTIFIER_REGISTRATIONS_CANCELLED)
+
+    consume(runtime, NOTIFIER_MESSAGES_RECEIVED, on_message_received, prefetch=prefetch)
+    consume(runtime, NOTIFIER_DELIVERY_STATUSES, on_message_status_changed, prefetch=prefetch)
+    consume(runtime, NOTIFIER_REGISTRATIONS_COMPLETED, on_registration_completed, prefetch=prefetch)
+    consume(runtime, NOTIFIER_REGISTRATIONS_PROMOTED, on_registration_promoted, prefetch=prefetch)
+    consume(runtime, NOTIFIER_REGISTRATIONS_CANCELLED, on_registration_cancelled, prefetch=prefetch)

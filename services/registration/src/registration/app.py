@@ -74,7 +74,7 @@ def create_app(settings: RegistrationSettings) -> FastAPI:
     registrations = Registrations(
         sessions, vault, settings.code_prefix, settings.capacity(), on_events=relay.wake
     )
-    register_handlers(runtime.broker, registrations)
+    register_handlers(runtime, registrations, prefetch=settings.broker_prefetch)
     runtime.on_started.append(registrations.promote_waiting)  # the capacity may have grown
     runtime.on_started.append(relay.start)
     runtime.on_stopping.append(relay.stop)  # what commits later waits for the next start

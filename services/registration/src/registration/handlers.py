@@ -1,6 +1,6 @@
-"""Broker subscribers of the registration service: each request is answered on its reply_to.
+"""Request handlers of the registration service: each request is answered on its reply_to.
 
-A database that is restarting or cut is waited for (``database.outages.patiently``) instead of
+A database that is restarting or cut is waited for (``database.outages.is_transient``) instead of
 dead-lettering the request: the use cases are idempotent (a submit on its command id), so one tried
 again after a cut hid its commit answers the same. A query whose asker gave up meanwhile is
 answered for nobody; a submit still completes, and the person's next try finds it.
@@ -8,18 +8,20 @@ answered for nobody; a submit still completes, and the person's next try finds i
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from database.outages import is_transient
 
-from database.outages import patiently
-from faststream.rabbit import RabbitBroker, RabbitResponse
-
+from common.consumers import consume
 from common.contracts import (
     CancelRegistration,
+    CancelReply,
     CheckIdentity,
     FindRegistration,
+    IdentityCheckReply,
+    RegistrationView,
     SubmitRegistration,
+    SubmitReply,
     UpdateContact,
+    UpdateReply,
 )
 from common.messaging import (
     REGISTRATION_CANCELS,
@@ -27,42 +29,44 @@ from common.messaging import (
     REGISTRATION_CONTACT_UPDATES,
     REGISTRATION_FINDS,
     REGISTRATION_SUBMITS,
-    reply,
-    subscriber,
 )
+from common.service import ServiceRuntime
 from registration.service import Registrations
-
-T = TypeVar("T")
 
 OUTAGE_WAIT_S = 30.0  # past it the request is dead-lettered (kept, replayable with congress-ops)
 
 
-async def _waiting(use_case: str, run: Callable[[], Awaitable[T]]) -> T:
-    return await patiently(run, what=f"registration: {use_case}", wait_s=OUTAGE_WAIT_S)
+def register_handlers(runtime: ServiceRuntime, registrations: Registrations, *, prefetch: int) -> None:
+    """Each request queue on a lean consumer (``common.consumers``): the answer goes to the
+    request's ``reply_to`` before the request is acked."""
 
-
-def register_handlers(broker: RabbitBroker, registrations: Registrations) -> None:
-    @subscriber(broker, REGISTRATION_CHECKS)
-    async def on_check_identity(query: CheckIdentity) -> RabbitResponse:
+    async def on_check_identity(query: CheckIdentity) -> IdentityCheckReply:
         """Is this CPF / e-mail already registered?"""
-        return reply(await _waiting("check_identity", lambda: registrations.check_identity(query)))
+        return await registrations.check_identity(query)
 
-    @subscriber(broker, REGISTRATION_SUBMITS)
-    async def on_submit(command: SubmitRegistration) -> RabbitResponse:
+    async def on_submit(command: SubmitRegistration) -> SubmitReply:
         """Register a participant (idempotent on the command's id)."""
-        return reply(await _waiting("submit", lambda: registrations.submit(command)))
+        return await registrations.submit(command)
 
-    @subscriber(broker, REGISTRATION_FINDS)
-    async def on_find(query: FindRegistration) -> RabbitResponse:
+    async def on_find(query: FindRegistration) -> RegistrationView:
         """The registration made through a conversation."""
-        return reply(await _waiting("find", lambda: registrations.find(query)))
+        return await registrations.find(query)
 
-    @subscriber(broker, REGISTRATION_CANCELS)
-    async def on_cancel(command: CancelRegistration) -> RabbitResponse:
+    async def on_cancel(command: CancelRegistration) -> CancelReply:
         """Cancel a registration made through a conversation."""
-        return reply(await _waiting("cancel", lambda: registrations.cancel(command)))
+        return await registrations.cancel(command)
 
-    @subscriber(broker, REGISTRATION_CONTACT_UPDATES)
-    async def on_update_contact(command: UpdateContact) -> RabbitResponse:
+    async def on_update_contact(command: UpdateContact) -> UpdateReply:
         """Change the e-mail / phone of a registration made through a conversation."""
-        return reply(await _waiting("update_contact", lambda: registrations.update_contact(command)))
+        return await registrations.update_contact(command)
+
+    for queue, handler in (
+        (REGISTRATION_CHECKS, on_check_identity),
+        (REGISTRATION_SUBMITS, on_submit),
+        (REGISTRATION_FINDS, on_find),
+        (REGISTRATION_CANCELS, on_cancel),
+        (REGISTRATION_CONTACT_UPDATES, on_update_contact),
+    ):
+        consume(
+            runtime, queue, handler, prefetch=prefetch, outage_wait_s=OUTAGE_WAIT_S, transient=is_transient
+        )

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
+from common.consumers import Handler
 from common.contracts import (
     Contract,
     HandoffRequested,
@@ -35,7 +36,7 @@ from common.messaging import (
     subscriber,
 )
 from common.service import ServiceRuntime
-from common.sharding import Handler, ShardConsumers
+from common.sharding import ShardConsumers
 from conversation.app import create_app as conversation_app
 from conversation.config import ConversationSettings
 from ingress.app import create_app as ingress_app
@@ -144,6 +145,7 @@ def asyncapi_yaml(apps: dict[str, FastAPI]) -> str:
     brokers = [
         app.state.runtime.broker for app in apps.values() if isinstance(app.state.runtime, ServiceRuntime)
     ]
+    brokers += [app.state.runtime.described for app in apps.values()]
     brokers += [source for app in apps.values() for source in app.state.runtime.sources]
     brokers += [conversation_inbox_broker(), notifier_inbox_broker(), parking_lot_broker()]
     brokers.append(waiting_queues_broker(brokers))
