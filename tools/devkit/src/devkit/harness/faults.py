@@ -2,7 +2,8 @@
 
 Stopping RabbitMQ, PostgreSQL or Redis affects everyone on this machine: those faults always start
 the server again (``finally``), and callers check ``other_pytest_runs`` first. Redis keeps nothing
-on disk here, so stopping it also empties it — what a real Redis without persistence does.
+on disk here; ``redis_stopped`` runs it as deployed (append-only file on, docker-compose.yml) for
+the stop, so it comes back with its data, and puts the machine's setting back afterwards.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from devkit import infra
@@ -19,6 +20,9 @@ REDIS_START = (
     'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no '
     "--dir /var/lib/redis --logfile /var/log/redis/ci.log"
 )
+# As docker-compose.yml runs it: every write in the append-only file, loaded again at start.
+REDIS_AS_DEPLOYED = REDIS_START.replace("--appendonly no", "--appendonly yes")
+REDIS_AOF_DIR = "/var/lib/redis/appendonlydir"
 POSTGRES_STOP = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main stop -m fast"
 
 
@@ -58,11 +62,42 @@ async def postgres_stopped() -> AsyncIterator[None]:
         await _wait_port(infra.POSTGRES)
 
 
+def _redis_info(section: str) -> dict[str, str]:
+    out = subprocess.run(
+        ["redis-cli", "info", section], check=True, capture_output=True, text=True, timeout=30
+    )
+    return dict(line.split(":", 1) for line in out.stdout.splitlines() if ":" in line)
+
+
+async def _redis_until(done: Callable[[dict[str, str]], bool], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not done(await asyncio.to_thread(_redis_info, "persistence")):
+        if time.monotonic() > deadline:
+            raise TimeoutError("Redis persistence did not settle")
+        await asyncio.sleep(0.2)
+
+
 @asynccontextmanager
 async def redis_stopped() -> AsyncIterator[None]:
-    await asyncio.to_thread(_shell, "redis-cli shutdown nosave")
+    """Redis as deployed stops cleanly and starts again from its append-only file.
+
+    The machine's Redis keeps nothing on disk; production's does (``--appendonly yes``). So the
+    append-only file is switched on first (Redis writes it from memory), the stop flushes it, the
+    start loads it; then the machine's own setting comes back and the file is removed.
+    """
+    await asyncio.to_thread(_shell, "redis-cli config set appendonly yes")
+    await _redis_until(
+        lambda i: (
+            i.get("aof_enabled") == "1"
+            and i.get("aof_rewrite_in_progress") == "0"
+            and i.get("aof_rewrite_scheduled") == "0"
+        )
+    )
+    await asyncio.to_thread(_shell, "redis-cli shutdown")  # not NOSAVE: the AOF is fsynced
     try:
         yield
     finally:
-        await asyncio.to_thread(_shell, REDIS_START)
+        await asyncio.to_thread(_shell, REDIS_AS_DEPLOYED)
         await _wait_port(infra.REDIS)
+        await _redis_until(lambda i: i.get("loading") == "0")
+        await asyncio.to_thread(_shell, f"redis-cli config set appendonly no && rm -rf {REDIS_AOF_DIR}")
