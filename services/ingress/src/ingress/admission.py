@@ -2,8 +2,11 @@
 
 ``admit`` claims the event's key (short TTL) and, for a user message, takes a token from its
 sender's bucket; ``complete`` remembers a published event for the dedupe TTL; ``release`` frees a
-claim whose publish failed, so the provider's retry goes through. A claim left by a crash (claimed,
-never published or released) expires after the claim TTL and the retry is accepted then.
+claim whose publish failed, so the provider's retry goes through. A key claimed and not yet
+complete is ``IN_FLIGHT``: its publish may still fail, so the webhook is answered 503 (retry), not
+200 — except in the process that has its confirm and is writing its completion. A claim left by a
+crash (claimed, never published or released) expires after the claim TTL and the retry is accepted
+then.
 
 ``RedisAdmission`` does the claim and the bucket in one Redis round trip (a Lua script, over the
 pipelined connection of ``ingress.resp``), and batches
@@ -115,16 +118,23 @@ class RedisAdmission:
         self._bucket = [rate_burst, rate_per_minute / 60]
         self._done_ttl_s = done_ttl_s
         self._pending: list[str] = []
+        # Published, their completion queued or being written: for this process they are done.
+        self._completing: set[str] = set()
         self._flushing: asyncio.Task[None] | None = None
 
     async def admit(self, key: str, sender: str | None) -> Verdict:
         if sender is not None and self._limited:
             keys = [self._prefix + key, self._rate_prefix + sender]
-            return Verdict(await self._admit(keys, [*self._ttls, *self._bucket]))
-        return Verdict(await self._admit([self._prefix + key], self._ttls))
+            verdict = Verdict(await self._admit(keys, [*self._ttls, *self._bucket]))
+        else:
+            verdict = Verdict(await self._admit([self._prefix + key], self._ttls))
+        if verdict is Verdict.IN_FLIGHT and self._prefix + key in self._completing:
+            return Verdict.DONE  # confirmed here; only its 'done' is still on its way to Redis
+        return verdict
 
     async def complete(self, key: str) -> None:
         """Queued: one script call completes every key queued meanwhile (never awaited by a webhook)."""
+        self._completing.add(self._prefix + key)
         self._pending.append(self._prefix + key)
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
@@ -145,6 +155,8 @@ class RedisAdmission:
                     await self._complete(keys, ["done:", self._done_ttl_s])
                 except Exception as exc:  # the claims expire; a re-delivery is deduped downstream
                     log.warning("dedupe.unavailable", error=repr(exc), uncompleted=len(keys))
+                finally:
+                    self._completing.difference_update(keys)
         finally:
             self._flushing = None
 

@@ -77,10 +77,16 @@ class Intake:
                 provider_message_id=event.provider_message_id,
             )
             return "rate_limited"
-        if verdict is not Verdict.ACQUIRED:  # published already, or being published right now
+        if verdict is Verdict.DONE:
             self.metrics.events.labels(event.provider.value, kind, "duplicate").inc()
             log.info("event.duplicate_ignored", type=kind, provider_message_id=event.provider_message_id)
             return "duplicates"
+        if verdict is Verdict.IN_FLIGHT:
+            # Another request (a provider retry that overtook a slow confirm, or another replica)
+            # is publishing it: its publish may still fail, so a 200 here could lose the message.
+            self.metrics.events.labels(event.provider.value, kind, "in_flight").inc()
+            log.info("event.in_flight", type=kind, provider_message_id=event.provider_message_id)
+            raise Unavailable("this event is being published by another request; retry later")
         try:
             await self.publish(event)
         except Exception as exc:

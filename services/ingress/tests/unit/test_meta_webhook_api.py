@@ -1,5 +1,7 @@
 """The Meta webhook routes over HTTP, with fakes at the two seams (dedupe store, publisher)."""
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -166,6 +168,35 @@ async def test_unconfirmed_publish_is_503_and_retry_is_not_a_duplicate(client, f
     r = await client.post("/webhooks/meta", content=body, headers=signed(body))
     assert r.json()["published"] == 1
     assert len(publish.published) == 1
+
+
+async def test_a_retry_while_the_first_publish_waits_is_503_and_never_a_lost_duplicate(fakes, hot):
+    """A provider retry that overtakes a slow confirm must not be answered 200: the first publish
+    may still fail (a broker restart), and then nobody would publish the message."""
+    dedupe, _ = fakes
+    confirm = asyncio.Event()
+    published: list[Contract] = []
+
+    async def slow_then_failing(event: Contract) -> None:
+        await confirm.wait()
+        raise ConnectionError("the broker restarted before confirming")
+
+    async def working(event: Contract) -> None:
+        published.append(event)
+
+    body = samples.meta_text("oi", wamid="wamid.overtaken")
+    transport = httpx.ASGITransport(app=build_app(dedupe, slow_then_failing, hot=hot))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        first = asyncio.create_task(c.post("/webhooks/meta", content=body, headers=signed(body)))
+        await asyncio.sleep(0.05)  # the first one holds the claim, waiting for its confirm
+        retry = await c.post("/webhooks/meta", content=body, headers=signed(body))
+        confirm.set()
+        assert retry.status_code == 503 and "Retry-After" in retry.headers
+        assert (await first).status_code == 503
+    transport = httpx.ASGITransport(app=build_app(dedupe, working, hot=hot))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        again = await c.post("/webhooks/meta", content=body, headers=signed(body))
+    assert again.json()["published"] == 1 and len(published) == 1
 
 
 async def test_signed_json_of_unknown_shape_is_accepted_and_parked_with_the_reason(client, fakes, registry):
