@@ -123,11 +123,12 @@ NOTIFIER_CRASH_WINDOW = (
     "not read the delivery log to show it 'unknown'); never one twice"
 )
 INBOX_REJECTS = (
-    "a broker restart mid-load: the dead-lettering of inbox messages is fixed (publishes retried "
-    "through restarts, shards wait out the outage in place), but 3 of 679 accepted messages were "
-    "still never answered in one run (2026-11-23 evening, chaos-20261123T201542: nothing in any "
-    "dead-letter queue, nothing in flight; ingress had answered 503 to some webhooks while its "
-    "channel was closed and the retries went through). Where those three went is not yet traced"
+    "a broker restart mid-load: 3 of 679 accepted messages were never answered in one run "
+    "(2026-11-23, chaos-20261123T201542: nothing in any dead-letter queue, nothing in flight). A "
+    "cause found since: a provider retry that overtook a slow confirm was answered 200 as a "
+    "duplicate while the first publish then failed (ingress now answers 503 for an event in flight). "
+    "Held 3 of 3 runs since (chaos-20261123T221055 and the two after); kept non-strict until it holds "
+    "on repeated CI runs"
 )
 POSTGRES_STOPPED = (
     "the whole system with PostgreSQL really stopped 10 s: held in the one CI-smoke run since the "
