@@ -255,10 +255,6 @@ class QueueConsumer:
         # Robust: after a reconnection aio-pika reopens it, sets the prefetch again, re-declares
         # the queue (as declare_topology did: idempotent) and consumes again with the same tag.
         channel = await connection.channel(publisher_confirms=False)
-        self._channel = channel
-        await channel.set_qos(prefetch_count=self._prefetch)
-        spec = self._queue.queue()
-        queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             task = asyncio.current_task()
@@ -269,7 +265,16 @@ class QueueConsumer:
             finally:
                 self._in_hand.discard(task)
 
-        self._consumer = (queue, await queue.consume(on_message))
+        try:
+            await channel.set_qos(prefetch_count=self._prefetch)
+            spec = self._queue.queue()
+            queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+            self._consumer = (queue, await queue.consume(on_message))
+        except BaseException:
+            with contextlib.suppress(*SETTLE_ERRORS):
+                await channel.close()
+            raise
+        self._channel = channel
         log.info("consumer.started", queue=self._queue.name, prefetch=self._prefetch)
 
     async def stop(self) -> None:
