@@ -53,6 +53,8 @@ log = get_logger(__name__)
 # A handler takes the validated contract; a request's handler returns its answer.
 Handler = Callable[..., Awaitable[Any]]
 
+Callback = Callable[[AbstractIncomingMessage], Awaitable[None]]  # what aio-pika's consume calls
+
 _incoming: ContextVar[AbstractIncomingMessage | None] = ContextVar("incoming_message", default=None)
 
 # The errors of a channel or connection gone with the message in hand: the broker gives it back.
@@ -174,6 +176,23 @@ class Deliveries:
         if self._metrics is not None:
             self._metrics.processed(destination, time.perf_counter() - started, status, error)
 
+    def tracked(
+        self, in_hand: set[asyncio.Task[Any]]
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        """``handle`` as a consumer callback that keeps each delivery's task in ``in_hand`` while it
+        runs (stopping waits for those)."""
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            assert task is not None  # aio-pika runs each delivery in its own task
+            in_hand.add(task)
+            try:
+                await self.handle(message)
+            finally:
+                in_hand.discard(task)
+
+        return on_message
+
     async def _run(self, message: AbstractIncomingMessage) -> Any:
         route = self._routes.get(message.type or "")
         if route is None:
@@ -256,15 +275,7 @@ class QueueConsumer:
         # the queue (as declare_topology did: idempotent) and consumes again with the same tag.
         channel = await connection.channel(publisher_confirms=False)
 
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            task = asyncio.current_task()
-            assert task is not None  # aio-pika runs each delivery in its own task
-            self._in_hand.add(task)
-            try:
-                await self.deliveries.handle(message)
-            finally:
-                self._in_hand.discard(task)
-
+        on_message = self.deliveries.tracked(self._in_hand)
         try:
             await channel.set_qos(prefetch_count=self._prefetch)
             spec = self._queue.queue()

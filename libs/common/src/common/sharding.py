@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
+from aio_pika.abc import AbstractQueue, AbstractRobustChannel
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker
@@ -127,16 +127,7 @@ class ShardConsumers:
             queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
             running = _Shard(shard, channel, queue)
 
-            async def on_message(message: AbstractIncomingMessage) -> None:
-                task = asyncio.current_task()
-                assert task is not None  # aio-pika runs each delivery in its own task
-                running.in_hand.add(task)
-                try:
-                    await self._deliveries.handle(message)
-                finally:
-                    running.in_hand.discard(task)
-
-            running.tag = await queue.consume(on_message)
+            running.tag = await queue.consume(self._deliveries.tracked(running.in_hand))
         except BaseException:
             with contextlib.suppress(*SETTLE_ERRORS):
                 await channel.close()

@@ -9,7 +9,6 @@ import asyncio
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry import trace
 
 from common.consumers import QueueConsumer
@@ -19,6 +18,7 @@ from common.rpc import RpcClient
 from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from devkit import infra
+from devkit.bus import take, waiting
 
 pytestmark = pytest.mark.integration
 
@@ -40,31 +40,6 @@ async def broker():
             yield broker
         finally:
             await broker.stop()
-
-
-async def waiting(broker, queue: str) -> int:
-    channel = await broker._connection.channel()
-    try:
-        declared = await channel.declare_queue(queue, passive=True)
-        return declared.declaration_result.message_count or 0
-    finally:
-        await channel.close()
-
-
-async def take(broker, queue: str, timeout: float = 10) -> AbstractIncomingMessage:
-    channel = await broker._connection.channel()
-    try:
-        q = await channel.get_queue(queue, ensure=False)
-        async with asyncio.timeout(timeout):
-            while True:
-                got = await q.get(fail=False)
-                if got is not None:
-                    break
-                await asyncio.sleep(0.05)
-        await got.ack()
-        return got
-    finally:
-        await channel.close()
 
 
 async def test_requests_are_handled_prefetch_at_a_time_and_each_answered_then_acked(broker):

@@ -22,6 +22,7 @@ from common.service import ServiceRuntime
 from common.settings import ServiceSettings
 from common.sharding import ShardConsumers
 from devkit import factories, infra
+from devkit.bus import take, waiting
 
 pytestmark = pytest.mark.integration
 
@@ -44,32 +45,6 @@ async def broker():
 
 def confirmed(broker) -> ConfirmedPublisher:
     return ConfirmedPublisher(broker, app_id="test", timeout=5, tracer=trace.get_tracer("test"))
-
-
-async def take(broker, queue: str, timeout: float = 10) -> AbstractIncomingMessage:
-    """The next message waiting in ``queue`` (acked), read on a channel of its own."""
-    channel = await broker._connection.channel()
-    try:
-        q = await channel.get_queue(queue, ensure=False)
-        async with asyncio.timeout(timeout):
-            while True:
-                got = await q.get(fail=False)
-                if got is not None:
-                    break
-                await asyncio.sleep(0.05)
-        await got.ack()
-        return got
-    finally:
-        await channel.close()
-
-
-async def waiting(broker, queue: str) -> int:
-    channel = await broker._connection.channel()
-    try:
-        declared = await channel.declare_queue(queue, passive=True)
-        return declared.declaration_result.message_count or 0
-    finally:
-        await channel.close()
 
 
 async def publish_until_dead_lettered(

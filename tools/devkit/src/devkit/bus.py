@@ -1,5 +1,6 @@
 """Watch the bus from a test or a benchmark: an exclusive queue bound to ``congress`` that receives a
-copy of every message with a routing key, whatever the services' own queues look like."""
+copy of every message with a routing key, whatever the services' own queues look like; and read a
+queue's messages (``take``) or count them (``waiting``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from faststream.rabbit import RabbitBroker
 
 from common.messaging import EXCHANGE
 
@@ -50,3 +53,34 @@ async def tap(amqp_url: str, routing_key: str) -> AsyncIterator[Tap]:
 
         await queue.consume(on_message)
         yield watched
+
+
+async def take(broker: RabbitBroker, queue: str, timeout: float = 10) -> AbstractIncomingMessage:
+    """The next message waiting in ``queue`` (acked), read on a channel of its own."""
+    connection = broker._connection  # FastStream's robust connection; no public accessor
+    assert connection is not None
+    channel = await connection.channel()
+    try:
+        q = await channel.get_queue(queue, ensure=False)
+        async with asyncio.timeout(timeout):
+            while True:
+                got = await q.get(fail=False)
+                if got is not None:
+                    break
+                await asyncio.sleep(0.05)
+        await got.ack()
+        return got
+    finally:
+        await channel.close()
+
+
+async def waiting(broker: RabbitBroker, queue: str) -> int:
+    """How many messages wait in ``queue`` (ready, not unacked)."""
+    connection = broker._connection
+    assert connection is not None
+    channel = await connection.channel()
+    try:
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count or 0
+    finally:
+        await channel.close()
