@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 
+import aio_pika
 import aiohttp
 
 from devkit import infra, samples
@@ -108,6 +109,17 @@ async def open_loop(http: aiohttp.ClientSession, url: str, rate: float, seconds:
     )
 
 
+async def purge_queues(amqp_url: str) -> None:
+    """Empty every queue of the vhost (nothing consumes them during the bench)."""
+    names = infra.rabbitmq_queue_names(amqp_url)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in names:
+            queue = await channel.declare_queue(name, passive=True)
+            await queue.purge()
+
+
 async def run(
     rate: float,
     seconds: float,
@@ -117,6 +129,7 @@ async def run(
     redis_db: int,
     rate_limit: bool,
     amqp_url: str | None,
+    bare_quorum: int = 0,
 ) -> None:
     ingress_port, bare_port = infra.free_port(), infra.free_port()
     vhost = contextlib.nullcontext(amqp_url) if amqp_url else infra.rabbitmq_vhost("congress-bench")
@@ -137,6 +150,7 @@ async def run(
                 str(bare_port),
                 amqp_url,
                 SECRET,
+                str(bare_quorum),
             ],
         )
         supervisor = Supervisor()
@@ -164,6 +178,7 @@ async def run(
                         flush=True,
                     )
                     print(f"{name:>13} | {await open_loop(http, url, rate, seconds)}", flush=True)
+                    await purge_queues(amqp_url)  # the next endpoint does not pay for this one's backlog
             print(
                 f"ratio ingress / bare endpoint, saturated: {rates['ingress'] / rates['bare endpoint']:.2f}"
                 "; load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
@@ -184,6 +199,12 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=int(os.environ.get("TEST_REDIS_DB", "13")))
     parser.add_argument("--no-rate-limit", action="store_true", help="turn ingress's rate limit off")
     parser.add_argument(
+        "--bare-quorum",
+        type=int,
+        default=0,
+        help="the bare endpoint publishes to N quorum queues (a user message reaches 2), not 1 classic",
+    )
+    parser.add_argument(
         "--amqp-url", help="an existing vhost to use (default: a throwaway one; creating it can be slow)"
     )
     args = parser.parse_args()
@@ -196,6 +217,7 @@ def main() -> None:
             redis_db=args.redis_db,
             rate_limit=not args.no_rate_limit,
             amqp_url=args.amqp_url,
+            bare_quorum=args.bare_quorum,
         )
     )
 

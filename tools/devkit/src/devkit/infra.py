@@ -12,7 +12,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 ADMIN_DATABASE_URL = os.environ.get(
     "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -97,6 +97,19 @@ def redis_database(number: int) -> str:
     require(REDIS, "Redis")
     subprocess.run(["redis-cli", "-n", str(number), "flushdb"], check=True, capture_output=True, timeout=30)
     return f"redis://127.0.0.1:6379/{number}"
+
+
+def rabbitmq_queue_names(amqp_url: str) -> list[str]:
+    """The queues of ``amqp_url``'s vhost."""
+    vhost = unquote(urlsplit(amqp_url).path.lstrip("/")) or "/"
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "--no-table-headers"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
 
 
 def rabbitmq_app(action: str) -> None:
