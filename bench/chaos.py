@@ -5,7 +5,10 @@ shares this machine (they would break it); otherwise they are postponed and list
 Prints each scenario's accounting (exactly what was lost or duplicated) and writes
 bench/results/chaos-<timestamp>.json. Exits 1 when a scenario without a known gap breaks.
 
+A scenario that breaks leaves every service's log beside the results (``--log-level INFO`` to
+trace a lost message through them).
 Usage: python bench/chaos.py [--users 50] [--rate 60] [--only SUBSTRING] [--force-shared]
+[--log-level INFO]
 """
 
 from __future__ import annotations
@@ -38,7 +41,15 @@ async def main_async(args: argparse.Namespace) -> int:
             print(f"postponed: {len(others)} other test run(s) share this machine's servers", flush=True)
             report["scenarios"].append({"scenario": scenario.name, "postponed": True})
             continue
-        outcome = await chaos.run(scenario, users=args.users, rate=args.rate, redis_db=args.redis_db)
+        logs = RESULTS / f"chaos-{started.strftime('%Y%m%dT%H%M%S')}-logs" / scenario.name.replace(" ", "-")
+        outcome = await chaos.run(
+            scenario,
+            users=args.users,
+            rate=args.rate,
+            redis_db=args.redis_db,
+            log_level=args.log_level,
+            keep_logs=logs,
+        )
         print(outcome.accounting.summary(), flush=True)
         for note in outcome.notes:
             print(f"  note: {note}")
@@ -63,6 +74,7 @@ def main() -> None:
     parser.add_argument("--only", help="run the scenarios whose name contains this")
     parser.add_argument("--force-shared", action="store_true", help="stop shared servers even if others test")
     parser.add_argument("--redis-db", type=int, default=10)
+    parser.add_argument("--log-level", default="WARNING", help="the services' (INFO to trace a loss)")
     sys.exit(asyncio.run(main_async(parser.parse_args())))
 
 

@@ -183,13 +183,14 @@ class Deliveries:
         runs (stopping waits for those)."""
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            task = asyncio.current_task()
-            assert task is not None  # aio-pika runs each delivery in its own task
+            # A task of its own, shielded: aiormq cancels the delivery's task when the channel
+            # closes (a broker restart), which would stop a handler half way — a send claimed and
+            # never made. The handler finishes; only its ack fails, and the redelivery finds the
+            # work done.
+            task = asyncio.create_task(self.handle(message))
             in_hand.add(task)
-            try:
-                await self.handle(message)
-            finally:
-                in_hand.discard(task)
+            task.add_done_callback(in_hand.discard)
+            await asyncio.shield(task)
 
         return on_message
 

@@ -141,3 +141,32 @@ async def test_a_message_without_a_type_is_taken_as_the_queues_contract_and_anot
         await consumer.stop()
     assert seen == ["meta:1:1"]
     assert dead.body == other.body
+
+
+async def test_a_channel_closing_under_a_handler_does_not_cut_the_handler_short(broker):
+    """aiormq cancels a delivery's task when its channel closes (a broker restart): the handler
+    must still finish its work (a send must not stay claimed and unmade); the message comes back."""
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[str] = []
+
+    async def on_check(query: CheckIdentity) -> None:
+        started.set()
+        await release.wait()
+        finished.append(query.conversation_key)
+
+    consumer = QueueConsumer(broker, QUEUE, on_check, prefetch=1)
+    await consumer.start()
+    channel = await broker._connection.channel()
+    exchange = await channel.get_exchange(EXCHANGE.name, ensure=False)
+    body = check(7).model_dump_json().encode()
+    await exchange.publish(
+        aio_pika.Message(body, type=CheckIdentity.message_type()), routing_key=QUEUE.contract.ROUTING_KEY
+    )
+    await channel.close()
+    await asyncio.wait_for(started.wait(), 10)
+    await consumer._channel.close()  # as a broker restart closes it: the delivery's task is cancelled
+    release.set()
+    await asyncio.sleep(0.2)
+    await consumer.stop()
+    assert finished == ["meta:1:7"]
+    assert await waiting(broker, QUEUE.name) == 1  # unacked: back in the queue, redelivered later
