@@ -176,9 +176,7 @@ class Deliveries:
         if self._metrics is not None:
             self._metrics.processed(destination, time.perf_counter() - started, status, error)
 
-    def tracked(
-        self, in_hand: set[asyncio.Task[Any]]
-    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+    def tracked(self, in_hand: set[asyncio.Task[Any]]) -> Callback:
         """``handle`` as a consumer callback that keeps each delivery's task in ``in_hand`` while it
         runs (stopping waits for those)."""
 
