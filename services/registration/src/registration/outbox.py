@@ -5,8 +5,12 @@ sent for a change that rolled back (the row rolled back with it).
 Delivery is at least once, in order except around a failed publish (retried on the next round).
 The relay locks a batch ``FOR UPDATE SKIP LOCKED`` (replicas never
 publish one row concurrently), publishes each row with a publisher confirm (persistent, mandatory)
-and marks it published in the same transaction. A crash after the confirm but before that commit
-publishes the row again after restart, with the same ``message_id``: subscribers dedupe on it. So
+and marks it published in the same transaction. Should the database go away between the confirm
+and that commit, the relay remembers what it published and records it first when the database is
+back, before it looks for more: an outage alone never publishes a row twice. A *crash* after the
+confirm but before that commit publishes the row again after restart, with the same
+``message_id``: subscribers dedupe on it (as they must anyway: a replica may pick up the rows a
+dead connection unlocked, and a redelivery repeats a message too). So
 does a confirm slower than ``OUTBOX_PUBLISH_TIMEOUT_S`` (the row is retried next round): the wait is
 long (60 s) because a busy broker can take seconds and the relay is off the request path.
 Rows are kept after publication (the admin funnel counts them; erasure scrubs their personal data).
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+import uuid
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,6 +68,7 @@ class OutboxRelay:
         self._hold_s = hold_s  # test only (``OUTBOX_RELAY_HOLD_S``): a window to kill the process in
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._unrecorded: set[uuid.UUID] = set()  # confirmed by the broker, not yet marked so
 
     def wake(self) -> None:
         """A transaction with events just committed (in this process): publish without waiting."""
@@ -82,44 +88,58 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch; the number of rows published."""
-        async with self._sessions() as db, db.begin():
-            rows = (
-                await db.execute(
-                    select(OutboxMessage.id, OutboxMessage.routing_key, OutboxMessage.payload)
-                    .where(OutboxMessage.published_at.is_(None))
-                    .order_by(OutboxMessage.created_at)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
+        if self._unrecorded:  # published before the database went away: recorded before anything else
+            async with self._sessions() as db, db.begin():
+                await self._mark_published(db, self._unrecorded)
+            log.info("outbox.recorded_after_outage", rows=len(self._unrecorded))
+            self._unrecorded.clear()
+        published: list[uuid.UUID] = []
+        try:
+            async with self._sessions() as db, db.begin():
+                rows = (
+                    await db.execute(
+                        select(OutboxMessage.id, OutboxMessage.routing_key, OutboxMessage.payload)
+                        .where(OutboxMessage.published_at.is_(None))
+                        .order_by(OutboxMessage.created_at)
+                        .limit(self._batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
+                if not rows:
+                    return 0
+                # Sent back to back on one channel (RabbitMQ keeps their order), confirms awaited
+                # together: one round trip per batch instead of one per event.
+                events = [self._contracts[k].model_validate(body) for _, k, body in rows]
+                outcomes = await asyncio.gather(
+                    *(self._publisher.publish(event) for event in events), return_exceptions=True
                 )
-            ).all()
-            if not rows:
-                return 0
-            # Sent back to back on one channel (RabbitMQ keeps their order), confirms awaited
-            # together: one round trip per batch instead of one per event.
-            outcomes = await asyncio.gather(
-                *(self._publisher.publish(self._contracts[k].model_validate(body)) for _, k, body in rows),
-                return_exceptions=True,
-            )
-            published, failed = [], []
-            for row, outcome in zip(rows, outcomes, strict=True):
-                if outcome is None:
-                    published.append(row.id)
-                else:  # retried next round, possibly after later ones
-                    failed.append(row.id)
-                    log.error("outbox.publish_failed", message_id=str(row.id), error=repr(outcome))
-            if published:
-                await db.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(published))
-                    .values(published_at=datetime.now(UTC))
-                )
-            if failed:
-                await db.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(failed))
-                    .values(attempts=OutboxMessage.attempts + 1)
-                )
+                failed = []
+                for row, outcome in zip(rows, outcomes, strict=True):
+                    if outcome is None:
+                        published.append(row.id)
+                    else:  # retried next round, possibly after later ones
+                        failed.append(row.id)
+                        log.error("outbox.publish_failed", message_id=str(row.id), error=repr(outcome))
+                if published:
+                    await self._mark_published(db, published)
+                if failed:
+                    await db.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(failed))
+                        .values(attempts=OutboxMessage.attempts + 1)
+                    )
+        except Exception:
+            self._unrecorded.update(published)  # the commit may have failed: record them again
+            raise
         return len(published)
+
+    @staticmethod
+    async def _mark_published(db: AsyncSession, ids: Collection[uuid.UUID]) -> None:
+        await db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.published_at.is_(None))
+            .values(published_at=datetime.now(UTC))
+        )
 
     async def _run(self) -> None:
         await asyncio.sleep(self._hold_s)

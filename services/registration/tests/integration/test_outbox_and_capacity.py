@@ -16,6 +16,7 @@ from sqlalchemy import select
 from common.contracts import (
     CancelOutcome,
     CancelRegistration,
+    Contract,
     RegistrationStatus,
     SubmitOutcome,
     SubmitRegistration,
@@ -26,9 +27,12 @@ from common.contracts import (
 from common.messaging import EXCHANGE
 from devkit.infra import free_port
 from devkit.processes import Supervisor, service_spec
+from devkit.tcp_proxy import TcpProxy
+from registration.app import EVENTS
 from registration.capacity import Capacity
 from registration.config import RegistrationSettings
 from registration.models import OutboxMessage, Participant
+from registration.outbox import OutboxRelay
 from registration.service import Registrations
 
 from .conftest import a_submit
@@ -82,6 +86,38 @@ async def test_a_submit_writes_its_event_in_the_same_transaction_and_a_conflict_
     assert row.payload["code"] == created.code and row.payload["cpf_masked"].startswith("***.")
     assert a_submit(event, 1).cpf not in str(row.payload)  # never the full CPF
     assert row.payload["reply_to"] == {"kind": "wa_id", "id": "5564999000001"}
+
+
+async def test_a_database_gone_between_the_confirm_and_the_commit_does_not_publish_twice(
+    sessions, database_url
+):
+    """The relay's batch is confirmed by the broker, then the database goes away before the commit
+    that marks it published. Back, the relay records what it published before anything else."""
+    event = new_event()
+    await registrations_with(sessions).submit(a_submit(event, 1))
+    published: list[uuid.UUID] = []
+    async with TcpProxy("127.0.0.1", 5432) as proxy:
+
+        class CutAfterConfirm:  # the broker's side: each publish confirmed, then the database cut
+            async def publish(self, contract: Contract) -> None:
+                published.append(contract.message_id)
+                await proxy.down()
+
+        engine = create_engine(proxy.url(database_url))
+        relay = OutboxRelay(create_sessionmaker(engine), CutAfterConfirm(), EVENTS)  # type: ignore[arg-type]
+        try:
+            with pytest.raises(Exception):  # noqa: B017, PT011 (the driver's connection error)
+                await relay.publish_pending()
+            [row] = await outbox_of(sessions, event)
+            assert row.id in published and row.published_at is None
+            await proxy.up()
+            while await relay.publish_pending():  # records first, then whatever else is pending
+                pass
+        finally:
+            await engine.dispose()
+    [row] = await outbox_of(sessions, event)
+    assert row.published_at is not None
+    assert published.count(row.id) == 1
 
 
 async def test_capacity_under_concurrency_confirms_exactly_k_and_waitlists_the_rest_in_order(sessions):
