@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from database.engine import create_engine, create_sessionmaker, database_check
 from fastapi import FastAPI
 
@@ -80,6 +82,7 @@ def build_mailer(settings: NotifierSettings) -> Mailer:
         use_tls=settings.smtp_tls,
         start_tls=settings.smtp_starttls,
         timeout_s=settings.send_timeout_s * 2,
+        local_hostname=socket.getfqdn(),  # once, not a lookup in a thread per e-mail
     )
 
 
@@ -130,6 +133,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
             mark_read=settings.notifier_mark_read,
         ),
         patience=settings.patience(),
+        resend_unknown_after_s=settings.notifier_unknown_resend_after_s or None,
     )
     register_handlers(runtime, notifier, prefetch=settings.broker_prefetch)
 

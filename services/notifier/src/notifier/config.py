@@ -37,6 +37,12 @@ class NotifierSettings(ServiceSettings, RedisSettings):
     notifier_outage_wait_s: float = Field(
         default=30.0, gt=0, description="Wait in place for the delivery log's database; then a retry tier."
     )
+    notifier_unknown_resend_after_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="A Meta send a crash interrupted mid-call is sent again if no receipt says it went "
+        "out within this long (Meta's 'sent' comes in seconds); 0: never resend (README).",
+    )
     notifier_record_wait_s: float = Field(
         default=600.0, gt=0, description="Wait for the database to record a provider's answer."
     )

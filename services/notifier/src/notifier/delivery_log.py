@@ -4,6 +4,10 @@ A send is *begun* by moving its row to ``sending`` in one conditional statement 
 ``queued`` or ``failed_temporary``, or a new row), so a redelivered command, a duplicate from a
 retry queue or another replica finds the row taken and does not call the provider again.
 
+A row left ``unknown`` (a send interrupted between the provider call and recording its answer) is
+claimed again only by a claim that allows it (``resend_unknown_after_s``: the provider echoes our id
+on its receipts) and only once it has stayed ``unknown`` that long: a receipt would have moved it.
+
 A connection cut after the statement committed hides whether the claim was made. ``Claim`` carries
 a random id written into the row with the claim, so a repeated ``begin`` recognises its own claim
 instead of taking the row for someone else's interrupted send.
@@ -48,6 +52,8 @@ class Claim:
     outbound: Outbound
     id: uuid.UUID = field(default_factory=uuid.uuid4)  # written with the claim: "this one is mine"
     tried: bool = False  # a statement went out on a connection: it may have committed
+    # Claim an 'unknown' row once it has been so this long without a receipt (None: never).
+    resend_unknown_after_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,10 @@ class Begun:
 
 @dataclass(frozen=True)
 class Taken:
-    """Not to be sent now: the row is already in ``state``."""
+    """Not to be sent now: the row is already in ``state`` (since ``for_s`` seconds)."""
 
     state: DeliveryState
+    for_s: float = field(default=0.0, compare=False)
 
 
 # The states the statements below compare with, passed as parameters with every call.
@@ -91,12 +98,14 @@ WITH new AS (
     SET status = :sending, claim_id = :claim_id, updated_at = now(),
         attempts = attempts + (status <> :sending)::int
     WHERE id = :id AND NOT EXISTS (SELECT FROM new)
-      AND (status = ANY(:sendable) OR (status = :sending AND claim_id = :claim_id))
+      AND (status = ANY(:sendable) OR (status = :sending AND claim_id = :claim_id)
+           -- NULL (never) makes the interval NULL and the comparison false
+           OR (status = :unknown AND updated_at <= now() - make_interval(secs => :resend_unknown_after_s)))
     RETURNING attempts
 )
-SELECT attempts, NULL AS status FROM new
-UNION ALL SELECT attempts, NULL FROM again
-UNION ALL SELECT attempts, status FROM deliveries
+SELECT attempts, NULL AS status, 0.0 AS for_s FROM new
+UNION ALL SELECT attempts, NULL, 0.0 FROM again
+UNION ALL SELECT attempts, status, extract(epoch FROM now() - updated_at)::double precision FROM deliveries
     WHERE id = :id AND NOT EXISTS (SELECT FROM new) AND NOT EXISTS (SELECT FROM again)
 """)
 # Two begins of one new id at once: the loser's snapshot saw no row at all; it reads it afresh.
@@ -114,7 +123,7 @@ _FAILED = text(
 _UNKNOWN = text("""
 UPDATE deliveries
 SET status = :unknown, updated_at = now(),
-    last_error = 'interrupted during the provider call; not resent (it may have gone out)'
+    last_error = 'interrupted during the provider call (it may have gone out)'
 WHERE id = :id AND status = :sending
 RETURNING id
 """)
@@ -139,6 +148,7 @@ class DeliveryLog:
             "recipient": outbound.recipient,
             "kind": outbound.kind,
             "claim_id": claim.id,
+            "resend_unknown_after_s": claim.resend_unknown_after_s,
         } | _STATES
         async with self._autocommit.connect() as conn:
             claim.tried = True
@@ -146,8 +156,8 @@ class DeliveryLog:
             if row is None:
                 state = await conn.scalar(_STATE, {"id": outbound.id})
                 return Taken(DeliveryState(str(state)))
-        attempts, state = row
-        return Begun(attempts) if state is None else Taken(DeliveryState(str(state)))
+        attempts, state, for_s = row
+        return Begun(attempts) if state is None else Taken(DeliveryState(str(state)), float(for_s))
 
     async def sent(self, id: uuid.UUID, provider_message_id: str, kind: str | None = None) -> None:
         """The provider accepted it. A receipt that raced ahead keeps its later state."""

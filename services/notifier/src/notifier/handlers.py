@@ -12,6 +12,7 @@ from common.contracts import (
     Contract,
     MessageReceived,
     MessageStatusChanged,
+    Provider,
     RegistrationCancelled,
     RegistrationCompleted,
     RegistrationPromoted,
@@ -46,6 +47,7 @@ from notifier.retry_policy import RetryPolicy
 from notifier.retry_queues import RetryTiers
 from notifier.senders.base import Senders
 from notifier.service import (
+    AwaitingReceipt,
     Deferred,
     GaveUp,
     Outcome,
@@ -87,6 +89,7 @@ class Notifier:
     publish_timeout_s: float
     inbound: InboundMessages
     patience: Patience
+    resend_unknown_after_s: float | None = None  # Meta sends only (its receipts carry our id)
 
 
 async def _settle(notifier: Notifier, outcome: Outcome, *, target: str) -> None:
@@ -95,14 +98,16 @@ async def _settle(notifier: Notifier, outcome: Outcome, *, target: str) -> None:
     The tier publish is retried through a broker reconnect; should the original's channel be gone
     by then, the original comes back too and the delivery log sends it once all the same.
     """
-    if isinstance(outcome, RetryLater | Deferred):
+    if isinstance(outcome, RetryLater | Deferred | AwaitingReceipt):
         raw = incoming_message()
         assert raw is not None  # every notifier queue is consumed by a lean consumer
-        delay_s, attempt = (
-            (outcome.delay_s, outcome.attempt)
-            if isinstance(outcome, RetryLater)
-            else (notifier.tiers.shortest, 0)
-        )
+        match outcome:
+            case RetryLater():
+                delay_s, attempt = outcome.delay_s, outcome.attempt
+            case Deferred():
+                delay_s, attempt = notifier.tiers.shortest, 0
+            case AwaitingReceipt():
+                delay_s, attempt = notifier.tiers.at_least(outcome.delay_s), 0
         await retry_transient(notifier.tiers.schedule)(
             notifier.broker, raw, target=target, delay_s=delay_s, attempt=attempt
         )
@@ -130,6 +135,9 @@ def inbox_consumers(notifier: Notifier) -> ShardConsumers:
             log_=notifier.delivery_log,
             policy=notifier.whatsapp_policy,
             patience=notifier.patience,
+            resend_unknown_after_s=(
+                notifier.resend_unknown_after_s if command.provider is Provider.META else None
+            ),
         )
         notifier.metrics.count("whatsapp", command.provider.value, outcome)
         await _settle(notifier, outcome, target=NOTIFIER_INBOX.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
 
-from notifier.service import Deferred, Delivered, GaveUp, Outcome, RetryLater, Skipped
+from notifier.service import AwaitingReceipt, Deferred, Delivered, GaveUp, Outcome, RetryLater, Skipped
 
 
 class NotifierMetrics:
@@ -12,7 +12,7 @@ class NotifierMetrics:
         self.sends = Counter(
             "notifier_sends_total",
             "Send attempts by channel, provider and outcome "
-            "(delivered, retry_scheduled, failed_permanent, skipped, unknown, deferred).",
+            "(delivered, retry_scheduled, failed_permanent, skipped, unknown, deferred, awaiting_receipt).",
             ["channel", "provider", "outcome"],
             registry=registry,
         )
@@ -36,6 +36,8 @@ class NotifierMetrics:
                 label = "unknown" if outcome.state == "unknown" else "skipped"
             case Deferred():
                 label = "deferred"  # the delivery log was unreachable: waiting in a retry tier
+            case AwaitingReceipt():
+                label = "awaiting_receipt"  # interrupted mid-call: resent unless a receipt comes
         self.sends.labels(channel, provider, label).inc()
 
     def count_read(self, provider: str, outcome: str) -> None:

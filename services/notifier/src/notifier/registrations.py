@@ -55,12 +55,16 @@ async def send_email(
     patience: Patience,
 ) -> Outcome:
     outbound = email_outbound(event)
+    # Composed and connected before the claim: a crash between the claim and recording the SMTP
+    # answer leaves the e-mail 'unknown' (not resent: nothing can tell whether it went out), so
+    # that window holds only the hand-over (MAIL, RCPT, DATA), not the QR code, MIME or TLS.
+    message = compose(event, facts, sender=sender, now=datetime.now(UTC))
+    async with mailer.session() as session:
 
-    async def effect() -> tuple[str, str | None]:
-        message = compose(event, facts, sender=sender, now=datetime.now(UTC))
-        return await mailer.send(message), None
+        async def effect() -> tuple[str, str | None]:
+            return await session.send(message), None
 
-    return await attempt_once(outbound, effect, log_=delivery_log, policy=policy, patience=patience)
+        return await attempt_once(outbound, effect, log_=delivery_log, policy=policy, patience=patience)
 
 
 def whatsapp_notice(event: RegistrationMail, facts: EventFacts) -> SendWhatsAppMessage | None:

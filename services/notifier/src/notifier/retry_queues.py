@@ -46,6 +46,11 @@ class RetryTiers:
         """Where a message waits while the delivery log is unreachable (``outages``)."""
         return min(self.delays_s)
 
+    def at_least(self, delay_s: float) -> float:
+        """The shortest tier of at least ``delay_s`` (the longest if none is): a waiter that
+        needs longer goes round again."""
+        return min((d for d in self.delays_s if d >= delay_s), default=max(self.delays_s))
+
     def queue_name(self, delay_s: float) -> str:
         return f"notifier.retry.{tier_name(delay_s)}"
 

@@ -3,10 +3,18 @@
 The delivery log row is moved to ``sending`` before the provider is called and to ``sent`` (with
 the provider's id) right after it answers. A redelivery, a duplicate or another replica that finds
 the row past ``queued``/``failed_temporary`` does not call the provider. A row found ``sending``
-means a send was interrupted between the call and recording its answer: it may have gone out, and
-nothing can tell (Meta has no lookup by our id), so it is marked ``unknown`` and *not* resent — a
-missing message is visible in the log and its receipt may still arrive; a double message is not
-undoable. That window is one provider round trip plus one UPDATE (see the README).
+means a send was interrupted between the call and recording its answer: it may have gone out. It
+is marked ``unknown``, and then:
+
+- where the provider echoes our id on its receipts (Meta: ``biz_opaque_callback_data``) the
+  message waits in a retry tier (``AwaitingReceipt``): a receipt that arrives meanwhile moves the
+  row to ``sent``/``delivered`` and the copy back from the tier is skipped; a row still ``unknown``
+  after ``resend_unknown_after_s`` was never accepted (Meta sends its ``sent`` receipt within
+  seconds), so it is sent again, as the next attempt;
+- elsewhere (other gateways, e-mail) nothing can tell, so it is *not* resent: a missing message
+  is visible in the log, a double message is not undoable.
+
+See the notifier README ("The crash window").
 
 Every delivery-log write is waited for through a database outage (``notifier.outages``): a send
 that cannot begin goes to a retry tier (``Unavailable``), and an answer the provider gave is
@@ -24,7 +32,7 @@ from database.outages import patiently
 from common.contracts import MessageStatusChanged, SendWhatsAppMessage
 from common.logging import get_logger
 from common.outages import Unavailable
-from notifier.delivery_log import Begun, Claim, DeliveryLog, Outbound
+from notifier.delivery_log import Begun, Claim, DeliveryLog, Outbound, Taken
 from notifier.errors import SendFailed
 from notifier.outages import Patience
 from notifier.retry_policy import RetryPolicy
@@ -62,7 +70,14 @@ class Deferred:
     reason: str
 
 
-Outcome = Delivered | Skipped | RetryLater | GaveUp | Deferred
+@dataclass(frozen=True)
+class AwaitingReceipt:
+    """Interrupted mid-call, maybe sent: back in ``delay_s`` to see whether a receipt came."""
+
+    delay_s: float
+
+
+Outcome = Delivered | Skipped | RetryLater | GaveUp | Deferred | AwaitingReceipt
 Effect = Callable[[], Awaitable[tuple[str, str | None]]]  # → (provider message id, kind sent)
 
 
@@ -73,21 +88,26 @@ async def attempt_once(
     log_: DeliveryLog,
     policy: RetryPolicy,
     patience: Patience,
+    resend_unknown_after_s: float | None = None,
 ) -> Outcome:
-    """Record, do ``effect`` once, record its answer; decide what a failure leads to."""
+    """Record, do ``effect`` once, record its answer; decide what a failure leads to.
+
+    ``resend_unknown_after_s``: only for a provider whose receipts carry our id (see above).
+    """
+    claim = Claim(outbound, resend_unknown_after_s=resend_unknown_after_s)
     try:
-        return await _attempt(outbound, effect, log_=log_, policy=policy, patience=patience)
+        return await _attempt(claim, effect, log_=log_, policy=policy, patience=patience)
     except Unavailable as exc:
         # Before the call nothing was sent; after it (past the long wait) the row says 'sending'
-        # and the message, back from the tier, finds it so: 'unknown', not sent twice.
+        # and the message, back from the tier, finds it so: 'unknown' (see the module docstring).
         log.warning("send.deferred", id=str(outbound.id), error=str(exc))
         return Deferred(str(exc))
 
 
 async def _attempt(
-    outbound: Outbound, effect: Effect, *, log_: DeliveryLog, policy: RetryPolicy, patience: Patience
+    claim: Claim, effect: Effect, *, log_: DeliveryLog, policy: RetryPolicy, patience: Patience
 ) -> Outcome:
-    claim = Claim(outbound)
+    outbound = claim.outbound
     try:
         begun = await patiently(
             lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.before_s
@@ -101,13 +121,7 @@ async def _attempt(
             lambda: log_.begin(claim), what="delivery log: begin", wait_s=patience.after_s
         )
     if not isinstance(begun, Begun):
-        if begun.state is DeliveryState.SENDING and await patiently(
-            lambda: log_.mark_unknown(outbound.id), what="delivery log: unknown", wait_s=patience.before_s
-        ):
-            log.warning("send.interrupted", id=str(outbound.id), state=DeliveryState.UNKNOWN.value)
-            return Skipped(DeliveryState.UNKNOWN)
-        log.info("send.skipped", id=str(outbound.id), state=begun.state.value)
-        return Skipped(begun.state)
+        return await _taken(claim, begun, log_=log_, patience=patience)
     try:
         provider_message_id, kind = await effect()
     except SendFailed as failure:
@@ -125,6 +139,21 @@ async def _attempt(
         "send.delivered", id=str(outbound.id), provider_message_id=provider_message_id, attempt=begun.attempt
     )
     return Delivered(provider_message_id)
+
+
+async def _taken(claim: Claim, taken: Taken, *, log_: DeliveryLog, patience: Patience) -> Outcome:
+    """Someone else's send, or one a crash interrupted (``sending``, then ``unknown``)."""
+    id_, wait_s = claim.outbound.id, claim.resend_unknown_after_s
+    if taken.state is DeliveryState.SENDING and await patiently(
+        lambda: log_.mark_unknown(id_), what="delivery log: unknown", wait_s=patience.before_s
+    ):
+        log.warning("send.interrupted", id=str(id_), state=DeliveryState.UNKNOWN.value, resend_after_s=wait_s)
+        return Skipped(DeliveryState.UNKNOWN) if wait_s is None else AwaitingReceipt(wait_s)
+    if taken.state is DeliveryState.UNKNOWN and wait_s is not None:
+        # Not old enough for ``begin`` to claim it again: a receipt may still come.
+        return AwaitingReceipt(max(wait_s - taken.for_s, 0.0))
+    log.info("send.skipped", id=str(id_), state=taken.state.value)
+    return Skipped(taken.state)
 
 
 async def _failed(

@@ -15,7 +15,9 @@ class DeliveryState(StrEnum):
     READ = "read"
     FAILED_TEMPORARY = "failed_temporary"  # waiting in a retry queue
     FAILED_PERMANENT = "failed_permanent"  # refused for good, or retries exhausted: in the DLQ
-    UNKNOWN = "unknown"  # found 'sending' after a crash: maybe sent, never resent (see README)
+    # Found 'sending' after a crash: maybe sent. A receipt settles it; a Meta send none settles
+    # in time is sent again (``notifier.service``); other sends stay so (see README).
+    UNKNOWN = "unknown"
 
 
 # A send may be (re)tried from these; any other state means someone already did or decided.

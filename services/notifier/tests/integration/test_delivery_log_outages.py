@@ -1,22 +1,25 @@
 """One send through a database cut at each step of the delivery log's protocol (begin, provider
 call, sent), on the real PostgreSQL behind a TCP proxy: sent once, logged ``sent``, or deferred
-untouched; and a claim whose COMMIT answer was lost is recognised as its own."""
+untouched; a claim whose COMMIT answer was lost is recognised as its own; and a send a crash
+interrupted mid-call is settled by its receipt or, without one in time, sent again."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
 from database.engine import create_engine, create_sessionmaker
 
+from common.contracts import DeliveryStatus
 from devkit.tcp_proxy import TcpProxy
 from notifier.delivery_log import Begun, Claim, DeliveryLog, Outbound, Taken
 from notifier.outages import Patience
 from notifier.retry_policy import RetryPolicy
-from notifier.service import Deferred, Delivered, attempt_once
+from notifier.service import AwaitingReceipt, Deferred, Delivered, Skipped, attempt_once
 from notifier.statuses import DeliveryState
 
 pytestmark = pytest.mark.integration
@@ -122,3 +125,49 @@ async def test_a_failed_send_is_claimed_again_as_the_next_attempt(proxied) -> No
     row = await direct.get(message.id)
     assert row is not None and (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert await direct.begin(Claim(message)) == Taken(DeliveryState.SENT)
+
+
+async def test_an_unknown_row_is_claimed_again_only_when_allowed_and_old_enough(proxied) -> None:
+    _, _, direct = proxied
+    message = outbound()
+    assert await direct.begin(Claim(message)) == Begun(1)
+    assert await direct.mark_unknown(message.id)  # a crash left it 'sending'; a redelivery found it
+    never = await direct.begin(Claim(message))  # e-mail, other gateways: never claimed again
+    assert never == Taken(DeliveryState.UNKNOWN) and 0 <= never.for_s < 5
+    young = await direct.begin(Claim(message, resend_unknown_after_s=0.5))
+    assert young == Taken(DeliveryState.UNKNOWN)  # a receipt may still come
+    await asyncio.sleep(0.6 - young.for_s)
+    assert await direct.begin(Claim(message, resend_unknown_after_s=0.5)) == Begun(2)
+    assert await direct.begin(Claim(message, resend_unknown_after_s=0.5)) == Taken(DeliveryState.SENDING)
+
+
+async def test_a_send_interrupted_mid_call_waits_for_a_receipt_then_is_resent_unless_one_came(
+    proxied,
+) -> None:
+    _, _, direct = proxied
+    calls: list[str] = []
+
+    async def effect() -> tuple[str, str | None]:
+        calls.append("called")
+        return f"wamid.{len(calls)}", None
+
+    async def attempt(message: Outbound) -> object:
+        return await attempt_once(
+            message, effect, log_=direct, policy=POLICY, patience=Patience(5, 30), resend_unknown_after_s=0.5
+        )
+
+    receipted, silent = outbound(), outbound()
+    for message in (receipted, silent):  # each was claimed, then the process died mid-call
+        assert await direct.begin(Claim(message)) == Begun(1)
+        assert await attempt(message) == AwaitingReceipt(0.5)  # the redelivery marks it 'unknown'
+    # Meta's receipt of the one that did go out moves it on; the other one never got there.
+    await direct.apply_receipt(
+        tracker=receipted.id, provider_message_id="wamid.0", receipt=DeliveryStatus.SENT, at=datetime.now(UTC)
+    )
+    early = await attempt(silent)  # back from a tier too soon: waits on
+    assert isinstance(early, AwaitingReceipt) and 0 < early.delay_s <= 0.5
+    await asyncio.sleep(0.6)
+    assert await attempt(receipted) == Skipped(DeliveryState.SENT) and calls == []
+    assert await attempt(silent) == Delivered("wamid.1") and calls == ["called"]
+    row = await direct.get(silent.id)
+    assert row is not None and (row.status, row.attempts, row.last_error) == ("sent", 2, None)

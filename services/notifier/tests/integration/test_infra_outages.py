@@ -100,10 +100,12 @@ async def test_postgres_down_mid_load_every_command_sent_once_and_logged_sent(
         for command in load:
             await notifier.publish(command)
         await graph.wait_for(40, timeout=30)
-        # At the provider now, answered only after the cut: their 'sent' write meets it.
+        graph.hold()  # at the provider now, answered only after the cut: their 'sent' write meets it
+        await graph.wait_in_flight(timeout=10)
         in_flight = graph.attempts - len(graph.messages)
         await proxy.down()
         during = len(graph.messages)
+        graph.release()
         await asyncio.sleep(OUTAGE_S)
         # Nothing begins without the log: at most the one send per shard that had begun already.
         assert len(graph.messages) - during <= NOTIFIER_SHARDS

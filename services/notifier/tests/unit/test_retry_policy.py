@@ -1,7 +1,7 @@
 import pytest
 
 from notifier.retry_policy import RetryPolicy, parse_delays
-from notifier.retry_queues import tier_name
+from notifier.retry_queues import RetryTiers, tier_name
 
 
 def test_the_default_tiers_follow_seed_004_then_give_up():
@@ -28,3 +28,8 @@ def test_delays_parse_and_bad_ones_are_refused():
 def test_tier_names_carry_the_ttl():
     assert tier_name(5) == "5s"
     assert tier_name(0.25) == "250ms"
+
+
+def test_a_wait_for_a_receipt_takes_the_shortest_tier_long_enough_else_goes_round_the_longest():
+    tiers = RetryTiers((2, 5, 10, 90))
+    assert [tiers.at_least(s) for s in (0, 2, 3, 10, 11, 120)] == [2, 2, 5, 10, 90, 90]

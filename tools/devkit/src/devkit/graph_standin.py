@@ -63,6 +63,12 @@ class ReadMark:
     typing_indicator: bool
 
 
+def _set_event() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
+
+
 @dataclass
 class GraphStandin:
     access_token: str | None = None
@@ -71,6 +77,11 @@ class GraphStandin:
     fail_status: int = 503
     fail_code: int = 2
     delay_s: float = 0.0
+    # False: a send whose caller hung up during ``delay_s`` (it was killed) is not taken, as if it
+    # never reached Meta; True: taken all the same, as if Meta got it just before.
+    take_abandoned: bool = True
+    abandoned: int = 0  # sends not taken because their caller was gone
+    in_flight: int = 0  # sends inside ``delay_s`` (or held) right now
     attempts: int = 0  # every well-formed send, failed or not
     messages: list[ReceivedMessage] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, mime type)
@@ -79,15 +90,32 @@ class GraphStandin:
     fail_reads: int = 0
     read_attempts: int = 0
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _released: asyncio.Event = field(default_factory=_set_event)
 
     def reset(self) -> None:
         self.messages.clear()
         self.fail_next = 0
         self.fail_status, self.fail_code, self.delay_s, self.attempts = 503, 2, 0.0, 0
+        self.take_abandoned, self.abandoned = True, 0
+        self._released.set()
         self.media.clear()
         self.media_downloads.clear()
         self.reads.clear()
         self.fail_reads = self.read_attempts = 0
+
+    def hold(self) -> None:
+        """Sends that reach the stand-in from now on (and those inside ``delay_s``) are not
+        answered until :meth:`release`: a test that cuts something "mid-send" knows that it did,
+        however slowly the machine runs."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait_in_flight(self, timeout: float) -> None:
+        """Until a send is inside ``delay_s`` or held: taken by the stand-in, not answered yet."""
+        async with asyncio.timeout(timeout), self._arrived:
+            await self._arrived.wait_for(lambda: self.in_flight > 0)
 
     async def wait_for(self, count: int, timeout: float) -> list[ReceivedMessage]:
         """Wait until at least ``count`` messages arrived (or raise TimeoutError)."""
@@ -109,8 +137,18 @@ class GraphStandin:
         if body.get("messaging_product") != "whatsapp" or not recipient or "type" not in body:
             return _error(400, 100, "Invalid parameter")
         self.attempts += 1
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        if self.delay_s or not self._released.is_set():
+            async with self._arrived:
+                self.in_flight += 1
+                self._arrived.notify_all()
+            try:
+                await asyncio.sleep(self.delay_s)
+                await self._released.wait()
+            finally:
+                self.in_flight -= 1
+            if not self.take_abandoned and (request.transport is None or request.transport.is_closing()):
+                self.abandoned += 1
+                return _error(503, 2, "The caller is gone")
         if self.fail_next > 0:
             self.fail_next -= 1
             return _error(self.fail_status, self.fail_code, "Failed on purpose by the stand-in")

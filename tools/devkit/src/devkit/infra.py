@@ -99,17 +99,16 @@ def redis_database(number: int) -> str:
     return f"redis://127.0.0.1:6379/{number}"
 
 
-def rabbitmq_queue_names(amqp_url: str) -> list[str]:
-    """The queues of ``amqp_url``'s vhost."""
+def rabbitmq_queue_depths(amqp_url: str) -> dict[str, int]:
+    """Messages (ready and unacknowledged) in each queue of ``amqp_url``'s vhost; {} when
+    rabbitmqctl does not answer (the node is restarting)."""
     vhost = unquote(urlsplit(amqp_url).path.lstrip("/")) or "/"
     out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "--no-table-headers"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    depths = (line.split() for line in out.stdout.splitlines())
+    return {fields[0]: int(fields[1]) for fields in depths if len(fields) == 2 and fields[1].isdigit()}
 
 
 def rabbitmq_app(action: str) -> None:

@@ -4,21 +4,21 @@ Each scenario starts a fresh system (its own vhost, database and Redis db), runs
 through the script at a steady open-loop rate, injects its fault a few seconds in, waits for every
 user to finish, then accounts: every accepted message answered exactly once and in order, every
 completed registration present once (and its event published once, once this build publishes
-them). ``known_gap`` names what does not hold yet and why; the CI smoke marks those xfail.
+them). ``known_gap`` names what does not hold yet and why, ``gap_covers`` which breaches it
+explains (any other breach still fails); the CI smoke marks those xfail.
 """
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from devkit import infra
 from devkit.harness import faults
 from devkit.harness.accounting import (
     Accounting,
@@ -45,6 +45,13 @@ class Scenario:
     duplicates: bool = False  # every webhook delivered twice, some late
     fault_seconds: float = 0.0  # how long the fault lasts (the load spans it)
     known_gap: str | None = None
+    gap_covers: tuple[str, ...] = ()  # the breaches ``known_gap`` explains (empty: any breach)
+
+    def explains(self, outcome: Outcome) -> bool:
+        """A broken outcome that this scenario's known gap accounts for, and nothing else."""
+        if outcome.holds or self.known_gap is None:
+            return False
+        return not self.gap_covers or set(outcome.accounting.breaches()) <= set(self.gap_covers)
 
 
 @dataclass
@@ -116,28 +123,13 @@ async def _nothing(system: System) -> None:
 
 
 NOTIFIER_CRASH_WINDOW = (
-    "notifier: by design, not a bug: a SIGKILL after the delivery log says 'sending' and before it "
-    "says 'sent' leaves the row 'sending'; the redelivery marks it 'unknown' and does not resend "
-    "(never twice; README 'The window no design closes'). If the kill came before the request "
-    "reached the Graph API, that reply is missing (at most one per shard, 8): the accounting counts "
-    "it lost. 2026-11-23, 2 runs: 700/700 replies; 695/696 (one missing, as above; the harness does "
-    "not read the delivery log to show it 'unknown'); never one twice"
-)
-INBOX_REJECTS = (
-    "a broker restart mid-load lost 3 of 679 (2026-11-23, chaos-20261123T201542), then 1 of 699 "
-    "and 1 of 687 after a first fix. Two causes found and fixed: ingress answered 200 'duplicate' to "
-    "a retry of an event whose first publish then failed (now 503); and aiormq cancels a delivery's "
-    "task when its channel closes, which stopped a notifier send between its claim and the Graph "
-    "call (the redelivery then found it 'sending', marked it unknown, never sent; traced with "
-    "--log-level INFO in chaos-20261123T230202). Handlers now run shielded. Held 3 of 3 runs since; "
-    "non-strict until repeated CI runs agree"
-)
-POSTGRES_STOPPED = (
-    "the whole system with PostgreSQL really stopped 10 s: held in the one CI-smoke run since the "
-    "fix (2026-11-23 evening: registration requests and notifier sends now wait for the database "
-    "instead of dead-lettering; the same code holds the proxy-cut scenario, which is strict); kept "
-    "non-strict until it holds on repeated real-stop runs. Before the fix: 29 of 700 replies "
-    "dead-lettered by the notifier"
+    "notifier, e-mail only: a SIGKILL between the delivery log saying 'sending' and the SMTP "
+    "server's answer being recorded leaves the e-mail 'unknown', and an e-mail is not resent (SMTP "
+    "has no receipt to tell whether it went out: never twice; notifier README 'The crash window'). "
+    "The window is the hand-over (MAIL, RCPT, DATA): since 2026-11-24 the e-mail is composed and "
+    "its connection opened before the claim. "
+    "WhatsApp replies are strict here: Meta's receipts settle the ones that went out, the rest are "
+    "sent again (2026-11-24: 3 of 3 runs held, 700/700 replies and 50/50 e-mails)"
 )
 SCENARIOS: tuple[Scenario, ...] = (
     *(
@@ -145,19 +137,15 @@ SCENARIOS: tuple[Scenario, ...] = (
             f"kill -9 {service}",
             _kill(service),
             known_gap=NOTIFIER_CRASH_WINDOW if service == "notifier" else None,
+            gap_covers=("emails_missing",) if service == "notifier" else (),
         )
         for service in SERVICES
     ),
-    Scenario(
-        "restart RabbitMQ", _restart_rabbitmq, shared_infra=True, fault_seconds=5, known_gap=INBOX_REJECTS
-    ),
-    Scenario(
-        "PostgreSQL down 10 s",
-        _postgres_down,
-        shared_infra=True,
-        fault_seconds=10,
-        known_gap=POSTGRES_STOPPED,
-    ),
+    # Strict since 2026-11-24 (it held 9 runs in a row after its two fixes, see docs/BENCHMARKS.md).
+    Scenario("restart RabbitMQ", _restart_rabbitmq, shared_infra=True, fault_seconds=5),
+    # Strict since 2026-11-24: held 7 runs in a row after its last fix (the outbox relay records
+    # what the broker confirmed once the database is back; see docs/BENCHMARKS.md).
+    Scenario("PostgreSQL down 10 s", _postgres_down, shared_infra=True, fault_seconds=10),
     Scenario("Redis down 10 s", _redis_down, shared_infra=True, fault_seconds=10),
     Scenario(
         "PostgreSQL cut 10 s (proxy)",
@@ -206,8 +194,11 @@ async def run(
         replicas=scenario.config.replicas,
         redis_db=redis_db,
         log_level=log_level,
-        env=scenario.config.env,
+        # Meta's receipts, as in production: they settle a send a kill interrupted after Meta took
+        # it; one they do not settle within 10 s (production: 120 s) never reached Meta: resent.
+        env={"NOTIFIER_UNKNOWN_RESEND_AFTER_S": "10", **scenario.config.env},
         proxied=scenario.config.proxied,
+        receipts=True,
     )
     run_id = uuid.uuid4().hex[:6]
     people = personas(users, run_id)
@@ -240,6 +231,8 @@ async def run(
             account_emails(accounting, load, [r for mail in system.smtp.mails for r in mail.recipients])
             if late := late_replies(load):
                 notes.append(late)
+            if system.graph.receipts_lost:
+                notes.append(f"{system.graph.receipts_lost} receipts not taken by ingress in time")
             if system.graph.refused:
                 notes.append(f"Graph stand-in refused {system.graph.refused} sends during the fault")
             parked = await asyncio.to_thread(dead_letters, system.amqp_url)
@@ -262,7 +255,8 @@ async def settle(amqp_url: str, *, timeout: float) -> str:
     begin = time.monotonic()
     empty_polls = 0
     while True:
-        pending = {name: n for name, n in (await asyncio.to_thread(queue_depths, amqp_url)).items()
+        depths = await asyncio.to_thread(infra.rabbitmq_queue_depths, amqp_url)
+        pending = {name: n for name, n in depths.items()
                    if n and not name.endswith(".dlq") and not name.startswith(_NOT_IN_FLIGHT)}  # fmt: skip
         empty_polls = 0 if pending else empty_polls + 1
         waited = time.monotonic() - begin
@@ -307,18 +301,9 @@ def write_logs(system: System, directory: Path) -> Path:
 
 def dead_letters(amqp_url: str) -> dict[str, int]:
     """Messages waiting in the vhost's dead-letter queues: where a lost reply went."""
-    return {name: n for name, n in queue_depths(amqp_url).items() if name.endswith(".dlq") and n}
-
-
-def queue_depths(amqp_url: str) -> dict[str, int]:
-    """Messages (ready and unacknowledged) in each queue of the run's vhost."""
-    vhost = unquote(urlsplit(amqp_url).path.lstrip("/"))
-    out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    depths = (line.split() for line in out.stdout.splitlines())
-    return {fields[0]: int(fields[1]) for fields in depths if len(fields) == 2 and fields[1].isdigit()}
+    return {
+        name: n for name, n in infra.rabbitmq_queue_depths(amqp_url).items() if name.endswith(".dlq") and n
+    }
 
 
 def _replies_per_line() -> list[int]:

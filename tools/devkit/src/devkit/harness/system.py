@@ -35,6 +35,7 @@ class SystemConfig:
     log_level: str = "WARNING"
     env: dict[str, str] = field(default_factory=dict)
     proxied: tuple[str, ...] = ()  # "postgres", "redis": the services reach them through a proxy
+    receipts: bool = False  # the Graph stand-in posts Meta's 'sent' receipts to ingress
 
 
 @dataclass
@@ -144,6 +145,9 @@ async def launch(config: SystemConfig, graph: LoadGraph | None = None) -> AsyncI
                 specs.append(replace(spec, name=f"{service}-{n}") if count > 1 else spec)
                 if service == "ingress":
                     ingress_urls.append(f"http://127.0.0.1:{port}")
+        if config.receipts:
+            graph.send_receipts(ingress_urls, APP_SECRET)
+            stack.push_async_callback(graph.close)
         supervisor = Supervisor(stop_timeout=20)
         await supervisor.start(specs)
         system = System(

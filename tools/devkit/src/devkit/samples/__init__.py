@@ -46,3 +46,18 @@ def meta_message(content: dict[str, Any], *, wamid: str, wa_id: str, name: str =
     value["contacts"][0].update(wa_id=wa_id, profile={"name": name})
     value["messages"][0] = {"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), **content}
     return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def meta_status(
+    status: str, *, wamid: str, recipient: str, tracker: str | None = None, at: int | None = None
+) -> bytes:
+    """The status sample (a receipt of a message we sent) for ``wamid``, echoing ``tracker`` as
+    ``biz_opaque_callback_data`` the way Meta echoes what the send carried."""
+    payload: dict[str, Any] = copy.deepcopy(json.loads(load("meta_status_sent.json")))
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = recipient
+    receipt = value["statuses"][0]
+    receipt.update(id=wamid, status=status, recipient_id=recipient, timestamp=str(at or int(time.time())))
+    if tracker is not None:
+        receipt["biz_opaque_callback_data"] = tracker
+    return json.dumps(payload, ensure_ascii=False).encode()
