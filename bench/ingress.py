@@ -111,7 +111,7 @@ async def open_loop(http: aiohttp.ClientSession, url: str, rate: float, seconds:
 
 async def purge_queues(amqp_url: str) -> None:
     """Empty every queue of the vhost (nothing consumes them during the bench)."""
-    names = infra.rabbitmq_queue_names(amqp_url)
+    names = list(infra.rabbitmq_queue_depths(amqp_url))
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()

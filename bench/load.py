@@ -22,7 +22,7 @@ import platform
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from devkit import infra
-from devkit.harness.accounting import account_events, account_messages, account_registrations
+from devkit.harness.accounting import account_emails, account_events, account_messages, account_registrations
+from devkit.harness.chaos import SETTLE_TIMEOUT_S, settle
 from devkit.harness.events import registration_events
 from devkit.harness.graph import LoadGraph
 from devkit.harness.ramp import ramp, stage
@@ -54,6 +55,7 @@ class Target:
     database_url: str | None = None
     redis_url: str | None = None
     amqp_url: str | None = None
+    mail_recipients: Callable[[], list[str]] | None = None  # who the SMTP stand-in got mail for
 
 
 @asynccontextmanager
@@ -67,7 +69,8 @@ async def congress(args: argparse.Namespace) -> AsyncIterator[Target]:
         for child in system.supervisor.children:
             groups.setdefault(child.spec.name.split("-")[0], []).append(child.process.pid)
         yield Target("congress-bot", system.graph, system.ingress_urls, system.app_secret, groups,
-                     system.database_url, system.redis_url, system.amqp_url)  # fmt: skip
+                     system.database_url, system.redis_url, system.amqp_url,
+                     lambda: [r for mail in system.smtp.mails for r in mail.recipients])  # fmt: skip
 
 
 @asynccontextmanager
@@ -150,6 +153,9 @@ async def measure(target: Target, args: argparse.Namespace, run: str) -> dict[st
         else:
             await account_registrations(accounting, users, target.database_url)
             account_events(accounting, events)
+        if target.mail_recipients is not None and target.amqp_url is not None:
+            print(await settle(target.amqp_url, timeout=SETTLE_TIMEOUT_S), flush=True)  # e-mails lag
+            account_emails(accounting, users, target.mail_recipients())
     print(accounting.summary(), flush=True)
     # On a shared box the achieved rate says how much CPU we got; CPU per message says what the
     # same processes would reach with the machine's cores to themselves.
