@@ -176,11 +176,19 @@ class Deliveries:
         if self._metrics is not None:
             self._metrics.processed(destination, time.perf_counter() - started, status, error)
 
-    def tracked(self, in_hand: set[asyncio.Task[Any]]) -> Callback:
+    def tracked(self, in_hand: set[asyncio.Task[Any]], *, in_order: bool = False) -> Callback:
         """``handle`` as a consumer callback that keeps each delivery's task in ``in_hand`` while it
-        runs (stopping waits for those)."""
+        runs (stopping waits for those). ``in_order`` (a shard, prefetch 1): a delivery waits until
+        the previous one's handler has finished."""
 
         async def on_message(message: AbstractIncomingMessage) -> None:
+            if in_order and in_hand:
+                # Only after a reconnection: the redelivered message arrives on the restored
+                # channel while its first handler (shielded, below) still runs. Two handlers of one
+                # conversation at once would let the older one save its session last — the chat
+                # jumped back several steps in a RabbitMQ restart. After it, the redelivery finds
+                # the work done.
+                await asyncio.wait(set(in_hand))
             # A task of its own, shielded: aiormq cancels the delivery's task when the channel
             # closes (a broker restart), which would stop a handler half way — a send claimed and
             # never made. The handler finishes; only its ack fails, and the redelivery finds the

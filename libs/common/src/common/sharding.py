@@ -6,7 +6,8 @@ with leases that spread its shards over the live replicas.
   routing keys, sends every message of one key to the same shard queue.
 - Each shard is a quorum queue with ``x-single-active-consumer``: even if two replicas subscribe,
   RabbitMQ delivers to one at a time, in order, and fails over when it goes away. With a prefetch
-  of 1 per shard, one conversation's messages are handled one after another.
+  of 1 per shard, one conversation's messages are handled one after another (after a reconnection
+  too: a redelivery waits for the handler the cut left running, ``common.consumers``).
 - So that replicas share the work (single-active-consumer alone gives everything to whoever
   subscribed first), a replica consumes only the shards it holds a Redis lease on: it takes up to
   its fair share (shards / live replicas), renews them, gives extras back when replicas join, and
@@ -126,8 +127,7 @@ class ShardConsumers:
             spec = self._inbox.shard_queue(shard)
             queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
             running = _Shard(shard, channel, queue)
-
-            running.tag = await queue.consume(self._deliveries.tracked(running.in_hand))
+            running.tag = await queue.consume(self._deliveries.tracked(running.in_hand, in_order=True))
         except BaseException:
             with contextlib.suppress(*SETTLE_ERRORS):
                 await channel.close()

@@ -264,3 +264,58 @@ async def test_a_shard_consumes_again_after_the_connection_to_the_broker_is_cut(
             finally:
                 await consumers.stop_all()
                 await broker.stop()
+
+
+async def test_a_redelivery_after_a_reconnection_waits_for_the_handler_still_running():
+    """A broker restart cuts the channel while a handler runs: it finishes (shielded), the message
+    is redelivered on the restored channel, and that second run starts only after the first
+    ended — one shard's messages never overlap (a stale session saved last)."""
+    from urllib.parse import urlsplit
+
+    from devkit.tcp_proxy import TcpProxy
+
+    running, overlapped, runs = 0, False, 0
+    started, release, second_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def slow(message: MessageReceived) -> None:
+        nonlocal running, overlapped, runs
+        running += 1
+        runs += 1
+        overlapped |= running > 1
+        try:
+            if runs == 1:
+                started.set()
+                await release.wait()
+            else:
+                second_done.set()
+        finally:
+            running -= 1
+
+    with infra.rabbitmq_vhost("congress-shard-redelivery") as url:
+        upstream = urlsplit(url)
+        async with TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 5672) as proxy:
+            broker = ServiceRuntime.build(
+                ServiceSettings(amqp_url=proxy.url(url)), name="test", version="0"
+            ).broker
+            await broker.connect()
+            await declare_topology(broker)
+            await INBOX.declare(broker)
+            consumers = ShardConsumers(broker, INBOX, {MessageReceived: slow})
+            try:
+                await consumers.start(0)
+                await confirmed(broker).publish(factories.message_received(text="once"))
+                await asyncio.wait_for(started.wait(), 10)
+                await proxy.down()  # the delivery's channel is gone; its handler goes on
+                await asyncio.sleep(0.5)
+                await proxy.up()
+                # The restored consumer gets the message again (unacked on the cut channel) while
+                # the first run is still held: give it time to start a second run, if it would.
+                await asyncio.sleep(8)
+                assert runs == 1, "the redelivery ran beside the handler still in hand"
+                release.set()
+                await asyncio.wait_for(second_done.wait(), 30)
+            finally:
+                release.set()
+                await consumers.stop_all()
+                await broker.stop()
+    assert runs == 2 and not overlapped
