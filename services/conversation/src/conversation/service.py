@@ -37,6 +37,14 @@ Publish = Callable[[HandoffRequested], Awaitable[object]]
 
 log = get_logger(__name__)
 
+# A save that lost to a newer one is decided again on the stored session this many times in all.
+SAVE_ATTEMPTS = 3
+
+
+class SessionContended(RuntimeError):
+    """The session kept moving on under this handler (the message is dead-lettered, not lost)."""
+
+
 # A query can lead to another (e.g. a lookup before a cancel is confirmed); never loop forever.
 MAX_QUERIES_PER_MESSAGE = 3
 
@@ -61,8 +69,20 @@ async def handle_message(message: MessageReceived, c: Conversation) -> int:
 
     Order matters for redeliveries: replies are published before the session is saved, and their
     ids derive from the inbound message, so a crash in between re-sends the same commands (the
-    notifier sends each once); after the save, the message is recognised and skipped.
+    notifier sends each once); after the save, the message is recognised and skipped. A save
+    refused because the session moved on meanwhile (``conversation.sessions``) decides again on
+    the stored session: usually the message is found handled by then.
     """
+    for _ in range(SAVE_ATTEMPTS):
+        replies = await _handle_once(message, c)
+        if replies is not None:
+            return replies
+        log.warning("session.moved_on", conversation_key=message.conversation_key)
+    raise SessionContended(message.conversation_key)
+
+
+async def _handle_once(message: MessageReceived, c: Conversation) -> int | None:
+    """None: the session moved on while this ran (nothing saved)."""
     session = await c.sessions.get(message.conversation_key)
     if session is not None and session.has_processed(message.provider_message_id):
         log.info("message.already_processed", provider_message_id=message.provider_message_id)
@@ -77,7 +97,8 @@ async def handle_message(message: MessageReceived, c: Conversation) -> int:
     if outcome.handoff_requested:
         await c.publish_handoff(_handoff(message, outcome.session))
         c.metrics.handoffs.inc()
-    await c.sessions.save(outcome.session)
+    if not await c.sessions.save(outcome.session, over=session):
+        return None
     c.metrics.handled.labels(outcome.session.step.value, understanding.engine).inc()
     c.metrics.age.observe(max((utcnow() - message.occurred_at).total_seconds(), 0.0))
     log.info(
@@ -167,18 +188,24 @@ def _handoff(message: MessageReceived, session: ChatSession) -> HandoffRequested
 
 async def record_human_activity(event: HumanActivityDetected, c: Conversation) -> None:
     """A person at the business wrote to the user: the bot stays out of their way for a while."""
-    session = await c.sessions.get(event.conversation_key) or ChatSession.start(
-        event.conversation_key, event.sent_at
-    )
-    await c.sessions.save(session.human_replied(event.sent_at, c.policy.handoff_for))
-    log.info("human.activity_recorded", conversation_key=event.conversation_key)
+    for _ in range(SAVE_ATTEMPTS):
+        stored = await c.sessions.get(event.conversation_key)
+        session = stored or ChatSession.start(event.conversation_key, event.sent_at)
+        if await c.sessions.save(session.human_replied(event.sent_at, c.policy.handoff_for), over=stored):
+            log.info("human.activity_recorded", conversation_key=event.conversation_key)
+            return
+    raise SessionContended(event.conversation_key)
 
 
 async def release_handoff(conversation_key: str, sessions: Sessions, now: datetime) -> bool:
     """The team is done: the bot answers again. False when there was no such conversation."""
-    session = await sessions.get(conversation_key)
-    if session is None:
-        return False
-    await sessions.save(session.released())
-    log.info("handoff.released", conversation_key=conversation_key, was_active=session.in_handoff(now))
-    return True
+    for _ in range(SAVE_ATTEMPTS):
+        session = await sessions.get(conversation_key)
+        if session is None:
+            return False
+        if await sessions.save(session.released(), over=session):
+            log.info(
+                "handoff.released", conversation_key=conversation_key, was_active=session.in_handoff(now)
+            )
+            return True
+    raise SessionContended(conversation_key)

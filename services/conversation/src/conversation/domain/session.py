@@ -39,6 +39,9 @@ class Step(StrEnum):
 class ChatSession(BaseModel):
     schema_version: int = SCHEMA_VERSION
     min_reader_version: int = 1
+    # Bumped by every save; a save names the revision it read and loses to a newer one
+    # (``conversation.sessions``). Serialised before any text a user wrote (the store finds it).
+    revision: int = 0
     conversation_key: str
     step: Step = Step.IDLE
     form: RegistrationForm = RegistrationForm()
