@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -429,12 +430,21 @@ def retry_transient(publish: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable
     """Retry a publish through a broker restart (≈ 1 min, jittered backoff) instead of failing the
     handler, which would dead-letter a message that only met a restart. A publish that timed out may
     have gone through: consumers dedupe on message ids, so sending it again is safe."""
-    return retry(
+    through_a_restart = retry(
         retry=retry_if_exception_type(TRANSIENT_PUBLISH_ERRORS),
         wait=wait_exponential_jitter(multiplier=0.2, max=5),
         stop=stop_after_delay(60),
         reraise=True,
     )(publish)
+
+    @functools.wraps(publish)
+    async def retried(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:  # without tenacity's machinery when the broker answers: most publishes
+            return await publish(*args, **kwargs)
+        except TRANSIENT_PUBLISH_ERRORS:
+            return await through_a_restart(*args, **kwargs)
+
+    return retried
 
 
 async def declare_topology(broker: RabbitBroker) -> None:

@@ -71,6 +71,11 @@ async def patiently(
     failure at once when it is not transient or ``still_wanted()`` turns false (e.g. the message
     being handled went back to the broker with its channel).
     """
+    try:  # the path taken when all is well, without tenacity's machinery (≈ 3 % of a service's CPU)
+        return await operation()
+    except Exception as exc:
+        if not (transient(exc) and still_wanted()):
+            raise
     failures = 0
 
     def waiting(state: RetryCallState) -> None:
