@@ -442,7 +442,8 @@ def retry_transient(publish: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable
         try:  # without tenacity's machinery when the broker answers: most publishes
             return await publish(*args, **kwargs)
         except TRANSIENT_PUBLISH_ERRORS:
-            return await through_a_restart(*args, **kwargs)
+            pass  # a restart: waited out below (outside the handler: no chained traceback)
+        return await through_a_restart(*args, **kwargs)
 
     return retried
 

@@ -6,11 +6,15 @@ stranding the next message.
 """
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
+from faststream.rabbit import RabbitBroker
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -23,6 +27,7 @@ from common.settings import ServiceSettings
 from common.sharding import ShardConsumers
 from devkit import factories, infra
 from devkit.bus import take, waiting
+from devkit.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +46,24 @@ async def broker():
             yield broker
         finally:
             await broker.stop()
+
+
+@contextlib.asynccontextmanager
+async def broker_behind_a_proxy(vhost_prefix: str) -> AsyncIterator[tuple[RabbitBroker, TcpProxy]]:
+    """A connected broker whose connection goes through a proxy the test can cut (a restart, as
+    the consumer sees it)."""
+    with infra.rabbitmq_vhost(vhost_prefix) as url:
+        upstream = urlsplit(url)
+        async with TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 5672) as proxy:
+            settings = ServiceSettings(amqp_url=proxy.url(url))
+            broker = ServiceRuntime.build(settings, name="test", version="0").broker
+            await broker.connect()
+            try:
+                await declare_topology(broker)
+                await INBOX.declare(broker)
+                yield broker, proxy
+            finally:
+                await broker.stop()
 
 
 def confirmed(broker) -> ConfirmedPublisher:
@@ -225,10 +248,6 @@ async def test_stop_finishes_the_message_in_hand_and_strands_none(broker):
 async def test_a_shard_consumes_again_after_the_connection_to_the_broker_is_cut():
     """A broker restart, as a consumer sees it: its connection reset. The robust channel comes back
     with its prefetch and its consumer, without the lease loop starting the shard again."""
-    from urllib.parse import urlsplit
-
-    from devkit.tcp_proxy import TcpProxy
-
     got: list[str] = []
     arrived = asyncio.Event()
 
@@ -236,44 +255,32 @@ async def test_a_shard_consumes_again_after_the_connection_to_the_broker_is_cut(
         got.append(message.text or "")
         arrived.set()
 
-    with infra.rabbitmq_vhost("congress-shard-reconnect") as url:
-        upstream = urlsplit(url)
-        async with TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 5672) as proxy:
-            settings = ServiceSettings(amqp_url=proxy.url(url))
-            broker = ServiceRuntime.build(settings, name="test", version="0").broker
-            await broker.connect()
-            await declare_topology(broker)
-            await INBOX.declare(broker)
-            consumers = ShardConsumers(broker, INBOX, {MessageReceived: on_message})
-            try:
-                await consumers.start(0)
-                await proxy.down()
-                await asyncio.sleep(1)
-                await proxy.up()
-                publish = confirmed(broker)
-                async with asyncio.timeout(30):
-                    while True:  # the publish channel is restored too; retry until it is
-                        try:
-                            await publish.publish(factories.message_received(text="after"))
-                            break
-                        except Exception:
-                            await asyncio.sleep(0.5)
-                    await arrived.wait()
-                assert got == ["after"]
-                assert consumers.running == {0}
-            finally:
-                await consumers.stop_all()
-                await broker.stop()
+    async with broker_behind_a_proxy("congress-shard-reconnect") as (broker, proxy):
+        consumers = ShardConsumers(broker, INBOX, {MessageReceived: on_message})
+        try:
+            await consumers.start(0)
+            await proxy.down()
+            await asyncio.sleep(1)
+            await proxy.up()
+            publish = confirmed(broker)
+            async with asyncio.timeout(30):
+                while True:  # the publish channel is restored too; retry until it is
+                    try:
+                        await publish.publish(factories.message_received(text="after"))
+                        break
+                    except Exception:
+                        await asyncio.sleep(0.5)
+                await arrived.wait()
+            assert got == ["after"]
+            assert consumers.running == {0}
+        finally:
+            await consumers.stop_all()
 
 
 async def test_a_redelivery_after_a_reconnection_waits_for_the_handler_still_running():
     """A broker restart cuts the channel while a handler runs: it finishes (shielded), the message
     is redelivered on the restored channel, and that second run starts only after the first
     ended — one shard's messages never overlap (a stale session saved last)."""
-    from urllib.parse import urlsplit
-
-    from devkit.tcp_proxy import TcpProxy
-
     running, overlapped, runs = 0, False, 0
     started, release, second_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
@@ -291,31 +298,22 @@ async def test_a_redelivery_after_a_reconnection_waits_for_the_handler_still_run
         finally:
             running -= 1
 
-    with infra.rabbitmq_vhost("congress-shard-redelivery") as url:
-        upstream = urlsplit(url)
-        async with TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 5672) as proxy:
-            broker = ServiceRuntime.build(
-                ServiceSettings(amqp_url=proxy.url(url)), name="test", version="0"
-            ).broker
-            await broker.connect()
-            await declare_topology(broker)
-            await INBOX.declare(broker)
-            consumers = ShardConsumers(broker, INBOX, {MessageReceived: slow})
-            try:
-                await consumers.start(0)
-                await confirmed(broker).publish(factories.message_received(text="once"))
-                await asyncio.wait_for(started.wait(), 10)
-                await proxy.down()  # the delivery's channel is gone; its handler goes on
-                await asyncio.sleep(0.5)
-                await proxy.up()
-                # The restored consumer gets the message again (unacked on the cut channel) while
-                # the first run is still held: give it time to start a second run, if it would.
-                await asyncio.sleep(8)
-                assert runs == 1, "the redelivery ran beside the handler still in hand"
-                release.set()
-                await asyncio.wait_for(second_done.wait(), 30)
-            finally:
-                release.set()
-                await consumers.stop_all()
-                await broker.stop()
+    async with broker_behind_a_proxy("congress-shard-redelivery") as (broker, proxy):
+        consumers = ShardConsumers(broker, INBOX, {MessageReceived: slow})
+        try:
+            await consumers.start(0)
+            await confirmed(broker).publish(factories.message_received(text="once"))
+            await asyncio.wait_for(started.wait(), 10)
+            await proxy.down()  # the delivery's channel is gone; its handler goes on
+            await asyncio.sleep(0.5)
+            await proxy.up()
+            # The restored consumer gets the message again (unacked on the cut channel) while
+            # the first run is still held: give it time to start a second run, if it would.
+            await asyncio.sleep(8)
+            assert runs == 1, "the redelivery ran beside the handler still in hand"
+            release.set()
+            await asyncio.wait_for(second_done.wait(), 30)
+        finally:
+            release.set()
+            await consumers.stop_all()
     assert runs == 2 and not overlapped
