@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from common.admin_auth import bearer_token
-from conversation.service import release_handoff
+from conversation.service import SessionContended, release_handoff
 from conversation.sessions import Sessions
 
 
@@ -23,6 +23,7 @@ def admin_router(sessions: Sessions, token: str) -> APIRouter:
             401: {"description": "No token"},
             403: {"description": "Wrong token"},
             404: {"description": "Unknown conversation"},
+            409: {"description": "The conversation kept changing under the release; try again"},
         },
     )
     async def release(
@@ -31,7 +32,11 @@ def admin_router(sessions: Sessions, token: str) -> APIRouter:
         ],
     ) -> None:
         """End a handoff: the bot answers this conversation again."""
-        if not await release_handoff(conversation_key, sessions, datetime.now(UTC)):
+        try:
+            released = await release_handoff(conversation_key, sessions, datetime.now(UTC))
+        except SessionContended as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, "the conversation is busy; try again") from exc
+        if not released:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conversation")
 
     return router
