@@ -27,7 +27,7 @@ def _add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
 class _BoundLogger(structlog.stdlib.BoundLogger):
     """Debug and info lines below the level return at once. ``filter_by_level`` drops them too,
     but only after the event is built and handed to the chain, which raises to drop it: on the hot
-    paths (a line per message, run at WARNING) that was ≈ 1.5 % of a service's CPU."""
+    paths (a line per message, run at WARNING) that was ≈ 1.5 % of ingress's CPU."""
 
     def debug(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
         if not self._logger.isEnabledFor(logging.DEBUG):
