@@ -16,6 +16,7 @@ from common.contracts import (
     InteractiveChoice,
     ListContent,
     MessageKind,
+    MessageReceived,
     Provider,
     RegistrationStatus,
     RegistrationView,
@@ -108,8 +109,15 @@ class Chat:
         self, text: str | None = None, *, after: timedelta = timedelta(seconds=20), **extra: Any
     ) -> str:
         self.clock += after
+        message = self.next_message(text, **extra)
+        before = len(self.sent)
+        await handle_message(message, self.conversation)
+        return "\n---\n".join(self.rendered(c) for c in self.sent[before:])
+
+    def next_message(self, text: str | None = None, **extra: Any) -> MessageReceived:
+        """The user's next message, not handled yet."""
         self.count += 1
-        message = factories.message_received(
+        return factories.message_received(
             provider=self.provider,
             provider_message_id=f"wamid.{self.key}.{self.count}",
             business_id="biz",
@@ -119,9 +127,6 @@ class Chat:
             phone=self.phone,
             **extra,
         )
-        before = len(self.sent)
-        await handle_message(message, self.conversation)
-        return "\n---\n".join(self.rendered(c) for c in self.sent[before:])
 
     async def tap(self, option_id: str, title: str = "") -> str:
         return await self.say(

@@ -188,24 +188,33 @@ def _handoff(message: MessageReceived, session: ChatSession) -> HandoffRequested
 
 async def record_human_activity(event: HumanActivityDetected, c: Conversation) -> None:
     """A person at the business wrote to the user: the bot stays out of their way for a while."""
-    for _ in range(SAVE_ATTEMPTS):
-        stored = await c.sessions.get(event.conversation_key)
+
+    def silenced(stored: ChatSession | None) -> ChatSession:
         session = stored or ChatSession.start(event.conversation_key, event.sent_at)
-        if await c.sessions.save(session.human_replied(event.sent_at, c.policy.handoff_for), over=stored):
-            log.info("human.activity_recorded", conversation_key=event.conversation_key)
-            return
-    raise SessionContended(event.conversation_key)
+        return session.human_replied(event.sent_at, c.policy.handoff_for)
+
+    await _change_session(c.sessions, event.conversation_key, silenced)
+    log.info("human.activity_recorded", conversation_key=event.conversation_key)
 
 
 async def release_handoff(conversation_key: str, sessions: Sessions, now: datetime) -> bool:
     """The team is done: the bot answers again. False when there was no such conversation."""
+    before = await _change_session(sessions, conversation_key, lambda s: s and s.released())
+    if before is None:
+        return False
+    log.info("handoff.released", conversation_key=conversation_key, was_active=before.in_handoff(now))
+    return True
+
+
+async def _change_session(
+    sessions: Sessions, conversation_key: str, change: Callable[[ChatSession | None], ChatSession | None]
+) -> ChatSession | None:
+    """Read, change, compare-and-set; read again when the session moved on meanwhile. Returns the
+    session as it was before the change that was saved (None: there was none, or ``change`` gave
+    nothing to save)."""
     for _ in range(SAVE_ATTEMPTS):
-        session = await sessions.get(conversation_key)
-        if session is None:
-            return False
-        if await sessions.save(session.released(), over=session):
-            log.info(
-                "handoff.released", conversation_key=conversation_key, was_active=session.in_handoff(now)
-            )
-            return True
+        stored = await sessions.get(conversation_key)
+        changed = change(stored)
+        if changed is None or await sessions.save(changed, over=stored):
+            return stored if changed is not None else None
     raise SessionContended(conversation_key)

@@ -9,20 +9,11 @@ import dataclasses
 from common.contracts import SendWhatsAppMessage
 from conversation.domain.session import Step
 from conversation.service import handle_message
-from devkit import factories
 
 
 async def test_a_handler_that_saves_last_does_not_take_the_chat_back(chat):
     await chat.say("oi")
-    chat.count += 1
-    message = factories.message_received(
-        provider_message_id=f"wamid.{chat.key}.{chat.count}",
-        business_id="biz",
-        conversation_key=chat.key,
-        text="quero me inscrever",
-        sent_at=chat.clock,
-        phone=chat.phone,
-    )
+    message = chat.next_message("quero me inscrever")
     held, release = asyncio.Event(), asyncio.Event()
 
     async def held_send(command: SendWhatsAppMessage) -> None:  # the broker went away under it
