@@ -155,7 +155,7 @@ async def measure(target: Target, args: argparse.Namespace, run: str) -> dict[st
             account_events(accounting, events)
         if target.mail_recipients is not None and target.amqp_url is not None:
             print(await settle(target.amqp_url, timeout=SETTLE_TIMEOUT_S), flush=True)  # e-mails lag
-            account_emails(accounting, users, target.mail_recipients())
+            account_emails(accounting, users, target.mail_recipients(), (people[0].corrected_email,))
     print(accounting.summary(), flush=True)
     # On a shared box the achieved rate says how much CPU we got; CPU per message says what the
     # same processes would reach with the machine's cores to themselves.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from common.contracts import SendWhatsAppMessage
-from devkit.harness.accounting import account_messages
+from devkit.harness.accounting import Accounting, account_emails, account_messages
 from devkit.harness.chaos import late_replies
 from devkit.harness.graph import LoadGraph, Send
-from devkit.harness.script import personas
+from devkit.harness.script import CONFIRM_STEP, personas
 from devkit.harness.users import Turn, UserRun, Users
 
 
@@ -75,3 +75,18 @@ def test_a_reply_after_the_user_stopped_waiting_is_late_not_lost() -> None:
     )
     users.runs[0].turns.pop()
     assert late_replies(users) is None
+
+
+def test_emails_are_owed_once_to_each_confirmed_address_and_to_no_other() -> None:
+    users, run = users_with(CONFIRM_STEP + 1)
+    mine = run.persona.corrected_email
+    accounting = Accounting()
+    account_emails(accounting, users, [mine, "calibration@example.com"], ("calibration@example.com",))
+    assert accounting.holds
+
+    accounting = Accounting()
+    account_emails(accounting, users, [mine, mine, "stranger@example.com"], ("calibration@example.com",))
+    assert accounting.emails_duplicated == [f"user 0 ({mine}): 2 e-mails"]
+    assert accounting.emails_missing == ["calibration@example.com: 0 e-mails"]
+    assert accounting.emails_unexpected == ["stranger@example.com: 1 e-mails"]
+    assert not accounting.holds

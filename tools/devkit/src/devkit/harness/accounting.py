@@ -47,6 +47,7 @@ class Accounting:
     confirmation_emails: int | None = None  # None: this build sends none (not checked)
     emails_missing: list[str] = field(default_factory=list)
     emails_duplicated: list[str] = field(default_factory=list)
+    emails_unexpected: list[str] = field(default_factory=list)  # to an address nobody confirmed
 
     @property
     def holds(self) -> bool:
@@ -63,6 +64,7 @@ class Accounting:
             or self.registration_events_missing
             or self.emails_missing
             or self.emails_duplicated
+            or self.emails_unexpected
         )
 
     def breaches(self) -> dict[str, Any]:
@@ -72,7 +74,7 @@ class Accounting:
             "messages_never_accepted", "lost", "duplicated", "extra", "out_of_order",
             "registrations_missing", "registrations_duplicated",
             "registration_events_duplicated", "registration_events_missing",
-            "emails_missing", "emails_duplicated",
+            "emails_missing", "emails_duplicated", "emails_unexpected",
         ):  # fmt: skip
             items: list[str] = getattr(self, name)
             if items:
@@ -202,8 +204,12 @@ def account_events(acc: Accounting, completed: list[dict[str, Any]]) -> None:
         ]
 
 
-def account_emails(acc: Accounting, users: Users, recipients: list[str]) -> None:
-    """One confirmation e-mail per registration, to the corrected address, none twice."""
+def account_emails(
+    acc: Accounting, users: Users, recipients: list[str], also_registered: tuple[str, ...] = ()
+) -> None:
+    """One confirmation e-mail per registration, to the corrected address, none twice, none to an
+    address nobody registered with (``also_registered``: users run outside ``users``, e.g. the
+    load benchmark's calibration user, each owed one e-mail too)."""
     if not recipients:
         acc.confirmation_emails = None  # the notifier's e-mail is not in this build yet
         return
@@ -216,3 +222,9 @@ def account_emails(acc: Accounting, users: Users, recipients: list[str]) -> None
                 acc.emails_missing.append(f"user {run.persona.number} ({email})")
             elif got[email] > 1:
                 acc.emails_duplicated.append(f"user {run.persona.number} ({email}): {got[email]} e-mails")
+    for email in also_registered:
+        if got[email] != 1:
+            breaches = acc.emails_missing if got[email] == 0 else acc.emails_duplicated
+            breaches.append(f"{email}: {got[email]} e-mails")
+    known = {run.persona.corrected_email for run in users.runs} | set(also_registered)
+    acc.emails_unexpected = [f"{email}: {n} e-mails" for email, n in got.items() if email not in known]
