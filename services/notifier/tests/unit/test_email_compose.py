@@ -1,15 +1,21 @@
 """The registration e-mails: both parts, pt-BR text, the QR code inline and the calendar invite."""
 
+import json
+import logging
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
+import structlog
 from icalendar import Calendar
 
 from common.contracts import RegistrationStatus
+from common.logging import configure_logging
 from devkit import factories
 from notifier.email.compose import QR_CID, compose, pt_br_dates
 from notifier.email.event_facts import load_event_facts
+from notifier.email.mailer import LogMailer
 
 EVENT_FILE = Path(__file__).resolve().parents[4] / "services/conversation/src/conversation/data/event.yaml"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -63,3 +69,35 @@ def test_dates_in_portuguese():
     assert pt_br_dates(date(2027, 5, 18), date(2027, 5, 20)) == "18 a 20 de maio de 2027"
     assert pt_br_dates(date(2027, 5, 31), date(2027, 6, 2)) == "31 de maio a 2 de junho de 2027"
     assert pt_br_dates(date(2027, 3, 1), date(2027, 3, 1)) == "1 de março de 2027"
+
+
+def test_accented_quoted_names_and_subjects_survive_the_headers():
+    event = factories.registration_completed(code="AGR-7K3M9Q", full_name='José "Zé" da Silva, Jr')
+    mail = parsed(compose(event, facts(), sender="Inscrições <inscricoes@example.com>", now=NOW))
+    [to] = mail["To"].addresses
+    assert (to.display_name, to.addr_spec) == ('José "Zé" da Silva, Jr', event.email)
+    assert str(mail["Subject"]).startswith("Inscrição confirmada — ")
+    assert mail["From"].addresses[0].display_name == "Inscrições"
+    assert mail["Message-ID"] == f"<{event.message_id}@congress-bot>"
+
+
+@pytest.fixture
+def restore_logging():
+    """configure_logging binds the handler to this test's captured stdout: undo it afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+async def test_without_smtp_the_whole_mail_is_logged_readably(restore_logging, capsys):
+    configure_logging("notifier", "INFO", "json")
+    event = factories.registration_completed(full_name="José Souza")
+    async with LogMailer().session() as session:
+        await session.send(compose(event, facts(), sender="x@example.com", now=NOW))
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert line["event"] == "email.logged_not_sent"
+    assert line["to"] == f"José Souza <{event.email}>"
+    assert line["subject"].startswith("Inscrição confirmada — ")

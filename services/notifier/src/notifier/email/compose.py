@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email import charset
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import format_datetime, formataddr, parseaddr
 from enum import StrEnum
 from pathlib import Path
 
@@ -33,6 +39,8 @@ _MONTHS = (
     "julho", "agosto", "setembro", "outubro", "novembro", "dezembro",
 )  # fmt: skip
 QR_CID = "qr-inscricao"
+_UTF8_QP = charset.Charset("utf-8")
+_UTF8_QP.body_encoding = charset.QP
 
 
 class MailKind(StrEnum):
@@ -75,8 +83,13 @@ def pt_br_dates(start: date, end: date) -> str:
     return f"{pt_br_dates(start, start)} a {pt_br_dates(end, end)}"
 
 
-def compose(event: RegistrationMail, facts: EventFacts, *, sender: str, now: datetime) -> EmailMessage:
-    """multipart/mixed: alternative(plain, related(html, QR png)) + the .ics, when there is a place."""
+def compose(event: RegistrationMail, facts: EventFacts, *, sender: str, now: datetime) -> Message:
+    """multipart/mixed: alternative(plain, related(html, QR png)) + the .ics, when there is a place.
+
+    Built once, bottom-up, with ``email.mime`` (headers are set as text): ``EmailMessage`` parses
+    every header through its header registry and rebuilds the tree as parts are added, which made
+    one e-mail ≈ 12 ms of CPU (composed and flattened) against ≈ 4 ms this way.
+    """
     kind = mail_kind(event)
     subject = SUBJECTS[kind].format(event=facts.event.name, code=event.code)
     context = {
@@ -87,23 +100,34 @@ def compose(event: RegistrationMail, facts: EventFacts, *, sender: str, now: dat
         "dates": pt_br_dates(facts.event.starts_on, facts.event.ends_on),
         "qr_cid": QR_CID,
     }
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = Address(display_name=event.full_name, addr_spec=event.email)
+    plain = _text(_TEMPLATES.get_template(f"{kind}.txt.j2").render(context), "plain")
+    html: Message = _text(_TEMPLATES.get_template(f"{kind}.html.j2").render(context), "html")
+    if kind not in _WITH_TICKET:
+        message: Message = MIMEMultipart("alternative", _subparts=[plain, html])
+    else:
+        qr = MIMEImage(qr_png(event.code), "png")
+        qr["Content-ID"] = f"<{QR_CID}>"
+        qr.add_header("Content-Disposition", "inline", filename="qrcode.png")
+        html = MIMEMultipart("related", _subparts=[html, qr])
+        invite = MIMEBase("text", "calendar", method="PUBLISH")
+        invite.set_payload(calendar_invite(facts, code=event.code, attendee_email=event.email, now=now))
+        encode_base64(invite)  # its CRLF lines arrive untouched
+        invite.add_header("Content-Disposition", "attachment", filename="convite.ics")
+        message = MIMEMultipart(
+            "mixed", _subparts=[MIMEMultipart("alternative", _subparts=[plain, html]), invite]
+        )
+    message["Subject"] = Header(subject, "utf-8", header_name="Subject").encode()
+    message["From"] = formataddr(parseaddr(sender), charset="utf-8")  # the name may be pt-BR too
+    message["To"] = formataddr((event.full_name, event.email), charset="utf-8")
     message["Date"] = format_datetime(now)
     # Stable per event: a re-send after the unclosable window is recognisable as the same mail.
     message["Message-ID"] = f"<{event.message_id}@congress-bot>"
     message["Content-Language"] = "pt-BR"
-    message.set_content(_TEMPLATES.get_template(f"{kind}.txt.j2").render(context))
-    message.add_alternative(_TEMPLATES.get_template(f"{kind}.html.j2").render(context), subtype="html")
-    if kind in _WITH_TICKET:
-        html = message.get_body(preferencelist=("html",))
-        if html is None:  # set just above: cannot happen
-            raise RuntimeError("the HTML part is missing")
-        html.add_related(qr_png(event.code), "image", "png", cid=f"<{QR_CID}>", filename="qrcode.png")
-        invite = calendar_invite(facts, code=event.code, attendee_email=event.email, now=now)
-        message.add_attachment(
-            invite, maintype="text", subtype="calendar", filename="convite.ics", params={"method": "PUBLISH"}
-        )
     return message
+
+
+def _text(body: str, subtype: str) -> MIMENonMultipart:
+    # Quoted-printable: the pt-BR text stays readable in the source, as EmailMessage wrote it.
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part.set_payload(body, _UTF8_QP)
+    return part

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 from typing import Protocol
 
 import aiosmtplib
@@ -24,7 +25,7 @@ log = get_logger(__name__)
 
 
 class Session(Protocol):
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: Message) -> str:
         """Hand the message over; return the server's answer (raises ``SendFailed``)."""
         ...
 
@@ -50,7 +51,7 @@ class _SmtpSession:
     client: aiosmtplib.SMTP
     failed: SendFailed | None  # connecting failed: raised on send
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: Message) -> str:
         if self.failed is not None:
             raise self.failed
         try:
@@ -99,14 +100,19 @@ class SmtpMailer:
 
 
 class _LogSession:
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: Message) -> str:
         log.warning(
             "email.logged_not_sent",
-            to=str(message["To"]),
-            subject=str(message["Subject"]),
+            to=_readable(message["To"]),
+            subject=_readable(message["Subject"]),
             message=message.as_string(),
         )
         return str(message["Message-ID"])
+
+
+def _readable(header: str) -> str:
+    """A header as people read it (the message carries it RFC 2047-encoded)."""
+    return str(make_header(decode_header(header)))
 
 
 class LogMailer:
