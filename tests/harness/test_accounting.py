@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from common.contracts import SendWhatsAppMessage
-from devkit.harness.accounting import Accounting, account_emails, account_messages
+from devkit.harness.accounting import Accounting, account_emails, account_events, account_messages
 from devkit.harness.chaos import late_replies
 from devkit.harness.graph import LoadGraph, Send
 from devkit.harness.script import CONFIRM_STEP, personas
@@ -90,3 +90,18 @@ def test_emails_are_owed_once_to_each_confirmed_address_and_to_no_other() -> Non
     assert accounting.emails_missing == ["calibration@example.com: 0 e-mails"]
     assert accounting.emails_unexpected == ["stranger@example.com: 1 e-mails"]
     assert not accounting.holds
+
+
+def test_the_same_event_again_and_a_second_event_are_told_apart() -> None:
+    accounting = Accounting(registrations_found=2)
+    seen = [
+        {"registration_id": "r1", "message_id": "m1"},
+        {"registration_id": "r1", "message_id": "m1"},  # the outbox published it again
+        {"registration_id": "r2", "message_id": "m2"},
+        {"registration_id": "r2", "message_id": "m3"},  # a second event for one registration
+    ]
+    account_events(accounting, seen)
+    assert accounting.registration_events_republished == ["event m1: published 2×"]
+    assert accounting.registration_events_duplicated == ["registration r2: 2 different events"]
+    assert accounting.registration_events_missing == []
+    assert set(accounting.breaches()) == {"registration_events_republished", "registration_events_duplicated"}

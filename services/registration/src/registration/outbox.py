@@ -3,16 +3,18 @@ a relay publishes them afterwards. So an event is never lost (the row survives a
 sent for a change that rolled back (the row rolled back with it).
 
 Delivery is at least once, in order except around a failed publish (retried on the next round).
-The relay locks a batch ``FOR UPDATE SKIP LOCKED`` (replicas never
-publish one row concurrently), publishes each row with a publisher confirm (persistent, mandatory)
-and marks it published in the same transaction. Should the database go away between the confirm
-and that commit, the relay remembers what it published and records it first when the database is
-back, before it looks for more: an outage alone never publishes a row twice. A *crash* after the
-confirm but before that commit publishes the row again after restart, with the same
-``message_id``: subscribers dedupe on it (as they must anyway: a replica may pick up the rows a
-dead connection unlocked, and a redelivery repeats a message too). So
-does a confirm slower than ``OUTBOX_PUBLISH_TIMEOUT_S`` (the row is retried next round): the wait is
-long (60 s) because a busy broker can take seconds and the relay is off the request path.
+The relay locks a batch ``FOR UPDATE SKIP LOCKED`` (replicas never publish one row concurrently),
+marks it published, publishes each row with a publisher confirm (persistent, mandatory) and
+commits (a row the broker did not confirm is unmarked first). Should the database go away between
+the confirm and that commit, the relay remembers what it published and records it first when the
+database is back, before it looks for more: an outage alone never publishes a row twice. A
+*crash* after the confirm but before that commit (the COMMIT's round trip) publishes the row again
+after restart, with the same ``message_id``: no order of publishing and committing closes that
+window (the broker and the database do not commit together), so subscribers dedupe on it (as they
+must anyway: a replica may pick up the rows a dead connection unlocked, and a redelivery repeats a
+message too). So does a confirm slower than ``OUTBOX_PUBLISH_TIMEOUT_S`` (the row is retried next
+round): the wait is long (60 s) because a busy broker can take seconds and the relay is off the
+request path.
 Rows are kept after publication (the admin funnel counts them; erasure scrubs their personal data).
 """
 
@@ -107,6 +109,10 @@ class OutboxRelay:
                 ).all()
                 if not rows:
                     return 0
+                # Marked before publishing, in the transaction that holds the rows' locks: once the
+                # broker has confirmed, only the COMMIT is left — the window in which a crash makes
+                # the relay publish a row again after restart.
+                await self._mark_published(db, [row.id for row in rows])
                 # Sent back to back on one channel (RabbitMQ keeps their order), confirms awaited
                 # together: one round trip per batch instead of one per event.
                 events = [self._contracts[k].model_validate(body) for _, k, body in rows]
@@ -120,13 +126,11 @@ class OutboxRelay:
                     else:  # retried next round, possibly after later ones
                         failed.append(row.id)
                         log.error("outbox.publish_failed", message_id=str(row.id), error=repr(outcome))
-                if published:
-                    await self._mark_published(db, published)
                 if failed:
                     await db.execute(
                         update(OutboxMessage)
                         .where(OutboxMessage.id.in_(failed))
-                        .values(attempts=OutboxMessage.attempts + 1)
+                        .values(published_at=None, attempts=OutboxMessage.attempts + 1)
                     )
         except Exception:
             self._unrecorded.update(published)  # the commit may have failed: record them again

@@ -120,6 +120,31 @@ async def test_a_database_gone_between_the_confirm_and_the_commit_does_not_publi
     assert published.count(row.id) == 1
 
 
+async def test_a_publish_the_broker_did_not_confirm_stays_unpublished_and_goes_next_round(sessions):
+    event = new_event()
+    await registrations_with(sessions).submit(a_submit(event, 1))
+    [row] = await outbox_of(sessions, event)
+    published: list[uuid.UUID] = []
+
+    class NackOnce:  # the broker refuses this row once (nack, unroutable, timeout…)
+        async def publish(self, contract: Contract) -> None:
+            if contract.message_id == row.id and row.id not in refused:
+                refused.append(row.id)
+                raise RuntimeError("nacked")
+            published.append(contract.message_id)
+
+    refused: list[uuid.UUID] = []
+    relay = OutboxRelay(sessions, NackOnce(), EVENTS)  # type: ignore[arg-type]
+    await relay.publish_pending()
+    [row_after] = await outbox_of(sessions, event)
+    assert refused == [row.id] and row.id not in published
+    assert row_after.published_at is None and row_after.attempts == 1  # marked, then unmarked
+    while await relay.publish_pending():
+        pass
+    [row_after] = await outbox_of(sessions, event)
+    assert row_after.published_at is not None and published.count(row.id) == 1
+
+
 async def test_capacity_under_concurrency_confirms_exactly_k_and_waitlists_the_rest_in_order(sessions):
     event = new_event()
     registrations = registrations_with(sessions, Capacity(total=10))

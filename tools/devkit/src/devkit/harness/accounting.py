@@ -7,7 +7,7 @@ what was lost or duplicated.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,7 +42,9 @@ class Accounting:
     registrations_duplicated: list[str] = field(default_factory=list)
     registered_but_not_told: list[str] = field(default_factory=list)  # a note, not an invariant
     registration_events: int | None = None  # None: this build publishes none (not checked)
-    registration_events_duplicated: list[str] = field(default_factory=list)
+    registration_events_duplicated: list[str] = field(default_factory=list)  # a second event
+    # The same event (same message_id) published again: the outbox's crash window, at least once.
+    registration_events_republished: list[str] = field(default_factory=list)
     registration_events_missing: list[str] = field(default_factory=list)
     confirmation_emails: int | None = None  # None: this build sends none (not checked)
     emails_missing: list[str] = field(default_factory=list)
@@ -61,6 +63,7 @@ class Accounting:
             or self.registrations_missing
             or self.registrations_duplicated
             or self.registration_events_duplicated
+            or self.registration_events_republished
             or self.registration_events_missing
             or self.emails_missing
             or self.emails_duplicated
@@ -73,7 +76,8 @@ class Accounting:
         for name in (
             "messages_never_accepted", "lost", "duplicated", "extra", "out_of_order",
             "registrations_missing", "registrations_duplicated",
-            "registration_events_duplicated", "registration_events_missing",
+            "registration_events_duplicated", "registration_events_republished",
+            "registration_events_missing",
             "emails_missing", "emails_duplicated", "emails_unexpected",
         ):  # fmt: skip
             items: list[str] = getattr(self, name)
@@ -195,9 +199,18 @@ def account_events(acc: Accounting, completed: list[dict[str, Any]]) -> None:
         acc.registration_events = None  # the registration outbox is not in this build yet
         return
     acc.registration_events = len(completed)
-    per_registration = Counter(str(e.get("registration_id")) for e in completed)
-    acc.registration_events_duplicated = [f"registration {r}: {n} events" for r, n in per_registration.items()
-                                          if n > 1]  # fmt: skip
+    per_registration: dict[str, set[str]] = defaultdict(set)
+    for event in completed:
+        per_registration[str(event.get("registration_id"))].add(str(event.get("message_id")))
+    acc.registration_events_duplicated = [
+        f"registration {r}: {len(ids)} different events"
+        for r, ids in per_registration.items()
+        if len(ids) > 1
+    ]
+    copies = Counter(str(e.get("message_id")) for e in completed)
+    acc.registration_events_republished = [
+        f"event {message_id}: published {n}×" for message_id, n in copies.items() if n > 1
+    ]
     if len(per_registration) < acc.registrations_found:
         acc.registration_events_missing = [
             f"{acc.registrations_found - len(per_registration)} registrations without an event"
