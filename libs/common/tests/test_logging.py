@@ -2,21 +2,11 @@ import json
 import logging
 
 import pytest
-import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
 from common.logging import configure_logging, get_logger
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """configure_logging binds the handler to this test's captured stdout: undo it afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
+pytestmark = pytest.mark.usefixtures("restore_logging")  # devkit.pytest_plugin
 
 
 def test_lines_are_json_with_service_and_trace_ids(capsys):

@@ -1,13 +1,10 @@
 """The registration e-mails: both parts, pt-BR text, the QR code inline and the calendar invite."""
 
 import json
-import logging
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
-import structlog
 from icalendar import Calendar
 
 from common.contracts import RegistrationStatus
@@ -79,17 +76,6 @@ def test_accented_quoted_names_and_subjects_survive_the_headers():
     assert str(mail["Subject"]).startswith("Inscrição confirmada — ")
     assert mail["From"].addresses[0].display_name == "Inscrições"
     assert mail["Message-ID"] == f"<{event.message_id}@congress-bot>"
-
-
-@pytest.fixture
-def restore_logging():
-    """configure_logging binds the handler to this test's captured stdout: undo it afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 async def test_without_smtp_the_whole_mail_is_logged_readably(restore_logging, capsys):

@@ -8,6 +8,7 @@ fails the test with the command that starts it: these tests never skip.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Generator, Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
+import structlog
 from aiohttp import web
 from hypothesis import settings
 
@@ -34,6 +36,18 @@ TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("fuzz", max_examples=2000, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """``common.logging.configure_logging`` binds its handler to the test's captured stdout (call it
+    in the test, after capture starts): the root logger and structlog are put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")
