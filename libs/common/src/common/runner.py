@@ -7,6 +7,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from common import heap
 from common.logging import configure_logging
 from common.settings import ServiceSettings
 from common.telemetry import shutdown_tracing
@@ -18,6 +19,7 @@ def serve(service: str, settings: ServiceSettings, app_factory: Callable[[], Fas
     In-flight HTTP requests and broker handlers get ``graceful_timeout_s`` to finish.
     """
     configure_logging(service, settings.log_level, settings.log_format)
+    heap.arm(settings.gc_young_threshold)  # settled by the lifespan once start-up is done
     try:
         uvicorn.run(
             app_factory(),

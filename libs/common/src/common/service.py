@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from common import heap
 from common.logging import get_logger
 from common.messaging import create_broker, declare_topology
 from common.settings import ServiceSettings
@@ -197,6 +198,7 @@ def create_service_app(
         await runtime.broker.start()
         for hook in runtime.on_started:
             await hook()
+        heap.settle_if_armed()  # a service process: what start-up built lives as long as it does
         log.info("service.started", version=runtime.version)
         try:
             yield

@@ -45,6 +45,12 @@ class ServiceSettings(BaseSettings):
         default=15.0, gt=0, description="On SIGTERM, how long in-flight messages may take to finish."
     )
     readiness_timeout_s: float = Field(default=2.0, gt=0)
+    gc_young_threshold: int = Field(
+        default=20_000,
+        ge=0,
+        description="After start-up, collect garbage every N net allocations, the start-up heap "
+        "frozen (common.heap); 0 keeps CPython's defaults.",
+    )
 
     def secrets_to_check(self) -> dict[str, str]:
         """Secrets that must not keep a development default in production."""
