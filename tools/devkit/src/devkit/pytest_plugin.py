@@ -50,9 +50,15 @@ def restore_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def amqp_url() -> Iterator[str]:
-    """A fresh RabbitMQ vhost for this test session."""
+    """A fresh RabbitMQ vhost for this test module (about a second to make).
+
+    Per module, not per session: a message one module leaves in a durable queue (a registration
+    event a registration test published, a reply in flight when a system stopped) would otherwise
+    reach the next module's consumers mid-test — CI once saw the first end-to-end system's notifier
+    send a registration test's confirmation during the broker-outage test.
+    """
     with _or_fail(), infra.rabbitmq_vhost() as url:
         yield url
 
@@ -168,6 +174,7 @@ async def _serve(app: web.Application) -> AsyncIterator[str]:
 class RunningSystem:
     supervisor: Supervisor
     ingress_url: str
+    amqp_url: str
     graph: GraphStandin
     traces: OtlpStandin
     app_secret: str
@@ -187,7 +194,8 @@ async def running_system(
     notifier_database_url: str,
     graph_server: RunningStandin,
 ) -> AsyncIterator[RunningSystem]:
-    """The four services as processes, against this session's broker vhost, database and cache.
+    """The four services as processes, against this module's broker vhost and this session's
+    database and cache.
 
     They export traces over OTLP to a local receiver, as they would to a collector.
     """
@@ -244,6 +252,7 @@ async def _run_system(
         yield RunningSystem(
             supervisor,
             f"http://127.0.0.1:{ports['ingress']}",
+            amqp_url,
             graph_server.standin,
             traces,
             TEST_APP_SECRET,
