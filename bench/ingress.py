@@ -2,7 +2,8 @@
 
 Both run as single processes against this machine's RabbitMQ (a throwaway vhost) — ingress also
 against Redis — and are driven by an aiohttp client on the same box:
-  1. saturation (closed loop, C in flight): accepted webhooks/s and latency;
+  1. saturation (closed loop, C in flight): accepted webhooks/s and latency, in rounds (the order
+     alternating; the ratio printed is the median of the rounds' ratios);
   2. open loop at a fixed offered rate: p50/p95/p99, measured from each request's scheduled time
      (so queueing is counted, not hidden).
 Prints figures; asserts nothing. Usage: python bench/ingress.py [--rate 1000] [--seconds 5]
@@ -81,6 +82,28 @@ async def saturate(http: aiohttp.ClientSession, url: str, count: int, concurrenc
     )
 
 
+async def measured_saturation(
+    http: aiohttp.ClientSession,
+    url: str,
+    pid: int,
+    shared: dict[str, list[int]],
+    count: int,
+    concurrency: int,
+) -> tuple[float, str]:
+    """``saturate``, with what each webhook cost: the whole box's CPU is what saturation shares
+    out, the endpoint's and what each webhook costs RabbitMQ, Redis and this client besides."""
+    meter = CpuMeter(
+        {"endpoint": [pid], "RabbitMQ": shared["rabbitmq"], "Redis": shared["redis"], "client": [os.getpid()]}
+    )
+    before = meter.sample()
+    rate, figures = await saturate(http, url, count, concurrency)
+    used = CpuMeter.delta(before, meter.sample())
+    cpu_us = {group: seconds / count * 1e6 for group, seconds in used.items()}
+    own = cpu_us.pop("endpoint")
+    others = ", ".join(f"{group} {us:.0f}" for group, us in cpu_us.items())
+    return rate, f"{figures}; CPU {own:.0f} µs/webhook ({others})"
+
+
 async def open_loop(http: aiohttp.ClientSession, url: str, rate: float, seconds: float) -> str:
     count = int(rate * seconds)
     payloads = bodies(count)
@@ -130,6 +153,7 @@ async def run(
     redis_db: int,
     rate_limit: bool,
     amqp_url: str | None,
+    rounds: int = 3,
     bare_quorum: int = 0,
 ) -> None:
     ingress_port, bare_port = infra.free_port(), infra.free_port()
@@ -162,35 +186,39 @@ async def run(
             ingress_pid, bare_pid = (child.process.pid for child in supervisor.children)
             shared = infra_pids()
             print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
-            rates: dict[str, float] = {}
+            endpoints = {
+                "bare endpoint": (f"http://127.0.0.1:{bare_port}/webhook", bare_pid),
+                "ingress": (f"http://127.0.0.1:{ingress_port}/webhooks/meta", ingress_pid),
+            }
+            rates: dict[str, list[float]] = {name: [] for name in endpoints}
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=connector) as http:
-                for name, url, pid in (
-                    ("bare endpoint", f"http://127.0.0.1:{bare_port}/webhook", bare_pid),
-                    ("ingress", f"http://127.0.0.1:{ingress_port}/webhooks/meta", ingress_pid),
-                ):
+                for url, _ in endpoints.values():
                     await saturate(http, url, 300, 8)  # warm-up
-                    # The whole box's CPU is what saturation shares out: the endpoint's, and what
-                    # each webhook costs RabbitMQ, Redis and this client besides.
-                    meter = CpuMeter(
-                        {
-                            "endpoint": [pid],
-                            "RabbitMQ": shared["rabbitmq"],
-                            "Redis": shared["redis"],
-                            "client": [os.getpid()],
-                        }
-                    )
-                    before = meter.sample()
-                    rates[name], figures = await saturate(http, url, count, concurrency)
-                    used = CpuMeter.delta(before, meter.sample())
-                    cpu_us = {group: seconds / count * 1e6 for group, seconds in used.items()}
-                    own = cpu_us.pop("endpoint")
-                    others = ", ".join(f"{group} {us:.0f}" for group, us in cpu_us.items())
-                    print(f"{name:>13} | {figures}; CPU {own:.0f} µs/webhook ({others})", flush=True)
+                # Rounds, the order alternating: this VM's speed drifts over seconds, and one
+                # endpoint measured always first (or in one slow second) would decide the ratio.
+                for round_ in range(1, rounds + 1):
+                    order = list(endpoints) if round_ % 2 else list(reversed(endpoints))
+                    for name in order:
+                        url, pid = endpoints[name]
+                        achieved, figures = await measured_saturation(
+                            http, url, pid, shared, count, concurrency
+                        )
+                        rates[name].append(achieved)
+                        print(f"round {round_} {name:>13} | {figures}", flush=True)
+                        await purge_queues(amqp_url)  # the next run does not pay for this one's backlog
+                        await asyncio.sleep(2)  # and RabbitMQ has finished what the purge left behind
+                    ratio = rates["ingress"][-1] / rates["bare endpoint"][-1]
+                    print(f"round {round_} ratio ingress / bare endpoint: {ratio:.2f}", flush=True)
+                for name, (url, _) in endpoints.items():
                     print(f"{name:>13} | {await open_loop(http, url, rate, seconds)}", flush=True)
-                    await purge_queues(amqp_url)  # the next endpoint does not pay for this one's backlog
+                    await purge_queues(amqp_url)
+            ratios = [i / b for i, b in zip(rates["ingress"], rates["bare endpoint"], strict=True)]
             print(
-                f"ratio ingress / bare endpoint, saturated: {rates['ingress'] / rates['bare endpoint']:.2f}"
+                f"saturated, median of {rounds} rounds: bare endpoint "
+                f"{statistics.median(rates['bare endpoint']):,.0f}/s, ingress "
+                f"{statistics.median(rates['ingress']):,.0f}/s; ratio ingress / bare endpoint: median "
+                f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
                 "; load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
                 flush=True,
             )
@@ -204,8 +232,13 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=1000, help="open loop: webhooks/s offered")
     parser.add_argument("--seconds", type=float, default=5, help="open loop: how long")
-    parser.add_argument("--count", type=int, default=5000, help="saturation: webhooks per endpoint")
+    parser.add_argument(
+        "--count", type=int, default=10000, help="saturation: webhooks per endpoint and round"
+    )
     parser.add_argument("--concurrency", type=int, default=64, help="saturation: requests in flight")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="saturation: rounds of both endpoints, the order alternating"
+    )
     parser.add_argument("--redis-db", type=int, default=int(os.environ.get("TEST_REDIS_DB", "13")))
     parser.add_argument("--no-rate-limit", action="store_true", help="turn ingress's rate limit off")
     parser.add_argument(
@@ -228,6 +261,7 @@ def main() -> None:
             redis_db=args.redis_db,
             rate_limit=not args.no_rate_limit,
             amqp_url=args.amqp_url,
+            rounds=args.rounds,
             bare_quorum=args.bare_quorum,
         )
     )
