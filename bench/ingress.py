@@ -153,7 +153,7 @@ async def run(
     redis_db: int,
     rate_limit: bool,
     amqp_url: str | None,
-    rounds: int = 3,
+    rounds: int = 4,
     bare_quorum: int = 0,
 ) -> None:
     ingress_port, bare_port = infra.free_port(), infra.free_port()

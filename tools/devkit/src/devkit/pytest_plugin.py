@@ -174,7 +174,6 @@ async def _serve(app: web.Application) -> AsyncIterator[str]:
 class RunningSystem:
     supervisor: Supervisor
     ingress_url: str
-    amqp_url: str
     graph: GraphStandin
     traces: OtlpStandin
     app_secret: str
@@ -252,7 +251,6 @@ async def _run_system(
         yield RunningSystem(
             supervisor,
             f"http://127.0.0.1:{ports['ingress']}",
-            amqp_url,
             graph_server.standin,
             traces,
             TEST_APP_SECRET,
