@@ -64,6 +64,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 ACTIVE = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value)
+# What "minha inscrição" shows, read as plain columns (no ORM identity map for one read).
+_VIEW_COLUMNS = (
+    Participant.code,
+    Participant.status,
+    Participant.full_name,
+    Participant.email,
+    Participant.cpf_key_id,
+    Participant.cpf_ciphertext,
+    Participant.profile,
+    Participant.created_at,
+)
 _CODE_ATTEMPTS = 5
 _CONFLICTS = ("uq_participants_active_cpf", "uq_participants_active_email", "uq_participants_submission_id")
 # Personal fields removed from the stored copies of an erased person's published events.
@@ -152,8 +163,8 @@ class Registrations:
             conditions.append(Participant.email == query.email.lower())
         if not conditions:
             return IdentityCheckReply(taken=False)
-        async with self._sessions() as db:
-            holder = await db.scalar(
+        async with self._autocommit.connect() as conn:  # one SELECT: no BEGIN / ROLLBACK round trips
+            holder = await conn.scalar(
                 select(Participant.conversation_key)
                 .where(
                     Participant.event_id == query.event_id, Participant.status.in_(ACTIVE), or_(*conditions)
@@ -265,17 +276,19 @@ class Registrations:
 
     @reconnecting
     async def find(self, query: FindRegistration) -> RegistrationView:
-        async with self._sessions() as db:
-            found = await db.scalar(
-                select(Participant)
-                .where(
-                    Participant.event_id == query.event_id,
-                    Participant.conversation_key == query.conversation_key,
-                    Participant.status != RegistrationStatus.ERASED.value,
+        async with self._autocommit.connect() as conn:  # one SELECT: no BEGIN / ROLLBACK round trips
+            found = (
+                await conn.execute(
+                    select(*_VIEW_COLUMNS)
+                    .where(
+                        Participant.event_id == query.event_id,
+                        Participant.conversation_key == query.conversation_key,
+                        Participant.status != RegistrationStatus.ERASED.value,
+                    )
+                    .order_by(Participant.status.in_(ACTIVE).desc(), Participant.created_at.desc())
+                    .limit(1)
                 )
-                .order_by(Participant.status.in_(ACTIVE).desc(), Participant.created_at.desc())
-                .limit(1)
-            )
+            ).first()
             if found is None:
                 return RegistrationView(found=False)
             cpf = self._vault.open_row(found.cpf_key_id, found.cpf_ciphertext)
