@@ -34,6 +34,7 @@ import uvloop
 from devkit import infra
 from devkit.harness.accounting import account_emails, account_events, account_messages, account_registrations
 from devkit.harness.chaos import SETTLE_TIMEOUT_S, settle
+from devkit.harness.compare import same_rate, same_rate_lines
 from devkit.harness.events import registration_events
 from devkit.harness.graph import LoadGraph
 from devkit.harness.ramp import ramp, stage
@@ -244,6 +245,10 @@ async def main_async(args: argparse.Namespace) -> None:
             c["cpu_bound_ceiling_msgs_per_s"] / report["relay"]["cpu_bound_ceiling_msgs_per_s"], 2
         )
         print(f"ratio of the CPU-bound ceilings: {report['ceiling_ratio_to_relay']}")
+        same = same_rate(c["stages"], report["relay"]["stages"])
+        if same is not None:
+            report["same_rate"] = same
+            print(same_rate_lines(same))
     half = c["half_rate"]
     print(f"\nat half rate ({half['offered_msgs_per_s']}/s): webhook → reply {half['posted_to_reply_ms']} ms")
     print(f"CPU ms per message at half rate: {cpu_line_from(half)}")
