@@ -13,7 +13,8 @@ a random id written into the row with the claim, so a repeated ``begin`` recogni
 instead of taking the row for someone else's interrupted send.
 
 The hot path (begin, sent, failed, unknown) is one autocommitted statement per step, each built
-once: no BEGIN/COMMIT round trips, no ORM unit of work (the notifier spent most of its CPU there).
+once and run straight on asyncpg (``database.driver``): no BEGIN/COMMIT round trips, no ORM unit
+of work (the notifier once spent most of its CPU there), no SQLAlchemy execute path.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from database.driver import Driver, DriverStatement
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -134,7 +136,12 @@ class DeliveryLog:
         self._sessions = sessions
         engine = sessions.kw["bind"]
         assert isinstance(engine, AsyncEngine)
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._driver = Driver(engine)  # the hot path: straight on asyncpg (database.driver)
+        self._begin = DriverStatement(_BEGIN, engine)
+        self._state = DriverStatement(_STATE, engine)
+        self._sent = DriverStatement(_SENT, engine)
+        self._failed = DriverStatement(_FAILED, engine)
+        self._unknown = DriverStatement(_UNKNOWN, engine)
 
     async def begin(self, claim: Claim) -> Begun | Taken:
         """Record the attempt *before* calling the provider (see the module docstring)."""
@@ -150,30 +157,28 @@ class DeliveryLog:
             "claim_id": claim.id,
             "resend_unknown_after_s": claim.resend_unknown_after_s,
         } | _STATES
-        async with self._autocommit.connect() as conn:
-            claim.tried = True
-            row = (await conn.execute(_BEGIN, params)).first()
-            if row is None:
-                state = await conn.scalar(_STATE, {"id": outbound.id})
-                return Taken(DeliveryState(str(state)))
+        claim.tried = True
+        row = await self._driver.fetchrow(self._begin, params)
+        if row is None:
+            state = (await self._driver.fetchrow(self._state, {"id": outbound.id}))["status"]
+            return Taken(DeliveryState(str(state)))
         attempts, state, for_s = row
         return Begun(attempts) if state is None else Taken(DeliveryState(str(state)), float(for_s))
 
     async def sent(self, id: uuid.UUID, provider_message_id: str, kind: str | None = None) -> None:
         """The provider accepted it. A receipt that raced ahead keeps its later state."""
-        async with self._autocommit.connect() as conn:
-            await conn.execute(
-                _SENT, {"id": id, "provider_message_id": provider_message_id, "kind": kind} | _STATES
-            )
+        await self._driver.fetchrow(
+            self._sent, {"id": id, "provider_message_id": provider_message_id, "kind": kind} | _STATES
+        )
 
     async def failed(self, id: uuid.UUID, state: DeliveryState, error: str) -> None:
-        async with self._autocommit.connect() as conn:
-            await conn.execute(_FAILED, {"id": id, "status": state.value, "error": error[:_ERROR_MAX]})
+        await self._driver.fetchrow(
+            self._failed, {"id": id, "status": state.value, "error": error[:_ERROR_MAX]}
+        )
 
     async def mark_unknown(self, id: uuid.UUID) -> bool:
         """A row left ``sending`` by a crash: maybe sent. True if this call changed it."""
-        async with self._autocommit.connect() as conn:
-            return (await conn.execute(_UNKNOWN, {"id": id} | _STATES)).first() is not None
+        return await self._driver.fetchrow(self._unknown, {"id": id} | _STATES) is not None
 
     async def apply_receipt(
         self,

@@ -1,7 +1,8 @@
 """One send through a database cut at each step of the delivery log's protocol (begin, provider
 call, sent), on the real PostgreSQL behind a TCP proxy: sent once, logged ``sent``, or deferred
-untouched; a claim whose COMMIT answer was lost is recognised as its own; and a send a crash
-interrupted mid-call is settled by its receipt or, without one in time, sent again."""
+untouched; a claim whose COMMIT answer was lost is recognised as its own; a send a crash
+interrupted mid-call is settled by its receipt or, without one in time, sent again; and a pooled
+connection PostgreSQL closed is replaced."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from datetime import UTC, datetime
 import pytest
 import pytest_asyncio
 from database.engine import create_engine, create_sessionmaker
+from database.outages import is_transient, patiently
+from sqlalchemy import func, select
 
 from common.contracts import DeliveryStatus
 from devkit.tcp_proxy import TcpProxy
@@ -171,3 +174,29 @@ async def test_a_send_interrupted_mid_call_waits_for_a_receipt_then_is_resent_un
     assert await attempt(silent) == Delivered("wamid.1") and calls == ["called"]
     row = await direct.get(silent.id)
     assert row is not None and (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+
+
+async def test_a_dead_pooled_connection_fails_transiently_once_and_is_replaced(notifier_database_url) -> None:
+    """As the service runs it (no ping at checkout): the hot path on asyncpg (``database.driver``)
+    drops a connection PostgreSQL closed and says "outage", so ``patiently`` tries again on a new one."""
+    engine = create_engine(notifier_database_url, pool_size=1, max_overflow=0, pre_ping=False)
+    admin = create_engine(notifier_database_url, pool_size=1)
+    log = DeliveryLog(create_sessionmaker(engine))
+    try:
+        first = outbound()
+        assert await log.begin(Claim(first)) == Begun(1)
+        async with engine.connect() as conn:  # the one pooled connection
+            pid = await conn.scalar(select(func.pg_backend_pid()))
+        async with admin.connect() as conn:  # what a restart does to it
+            assert await conn.scalar(select(func.pg_terminate_backend(pid)))
+        await asyncio.sleep(0.2)
+        with pytest.raises(ConnectionResetError) as lost:
+            await log.sent(first.id, "wamid.dead")
+        assert is_transient(lost.value)
+        await patiently(lambda: log.sent(first.id, "wamid.dead"), what="test", wait_s=5)
+        second = outbound()
+        assert await log.begin(Claim(second)) == Begun(1)
+        assert (await log.get(first.id)).status == DeliveryState.SENT.value  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()
+        await admin.dispose()
