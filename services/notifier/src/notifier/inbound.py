@@ -9,7 +9,8 @@ beside the send inbox, takes nothing from the send rate limits, and a failure is
 counted, never retried and never dead-letters the event (on Meta, marking a later message read
 marks the earlier ones too). Once per message: the first handler to claim the message's id in
 Redis calls the gateway; a redelivered event finds the claim and does nothing. A crash between
-the claim and the call leaves that message unmarked, the cheap side of "never twice".
+the claim and the call leaves that message unmarked, the cheap side of "never twice". The window's
+record and the claim travel to Redis in one pipeline (one round trip per message).
 """
 
 from __future__ import annotations
@@ -50,32 +51,34 @@ class InboundMessages:
         self._prefix = prefix
 
     async def on_received(self, event: MessageReceived) -> None:
-        if event.provider is Provider.META:  # the only gateway with a window
-            try:
-                await self._windows.opened(event.conversation_key, event.sent_at)
-            except Exception as exc:  # Redis unreachable: the 131047 fallback covers what this loses
-                if not _redis_failure(exc):
-                    raise
-                log.warning("window.not_recorded", conversation_key=event.conversation_key, error=repr(exc))
-        if self._mark_read:
-            await self._mark_read_once(event)
-
-    async def _mark_read_once(self, event: MessageReceived) -> None:
-        reader = self._senders.reader(event.provider)
-        if reader is None:
+        reader = self._senders.reader(event.provider) if self._mark_read else None
+        if self._mark_read and reader is None:
             self._metrics.count_read(event.provider.value, "unsupported")
-            return
         fields = {"provider": event.provider.value, "provider_message_id": event.provider_message_id}
-        key = f"{self._prefix}:{event.provider.value}:{event.business_id}:{event.provider_message_id}"
+        # The window's record and the read claim go to Redis together: one round trip.
+        pipe = self._redis.pipeline(transaction=False)
+        window = event.provider is Provider.META and self._windows.record(  # the only gateway with one
+            pipe, event.conversation_key, event.sent_at
+        )
+        if reader is not None:
+            key = f"{self._prefix}:{event.provider.value}:{event.business_id}:{event.provider_message_id}"
+            pipe.set(key, "1", nx=True, ex=CLAIM_TTL_S)
+        if not (window or reader):
+            return
         try:
-            claimed = await self._redis.set(key, "1", nx=True, ex=CLAIM_TTL_S)
+            answers = await pipe.execute()
         except Exception as exc:
             if not _redis_failure(exc):
                 raise
-            self._metrics.count_read(event.provider.value, "failed")
-            log.warning("read.failed", error=f"cannot claim: {exc!r}", **fields)
+            if window:  # the 131047 fallback covers what this loses
+                log.warning("window.not_recorded", conversation_key=event.conversation_key, error=repr(exc))
+            if reader is not None:
+                self._metrics.count_read(event.provider.value, "failed")
+                log.warning("read.failed", error=f"cannot claim: {exc!r}", **fields)
             return
-        if not claimed:
+        if reader is None:
+            return
+        if not answers[-1]:
             self._metrics.count_read(event.provider.value, "duplicate")
             log.info("read.duplicate", **fields)
             return

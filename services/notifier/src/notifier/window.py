@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from common.logging import get_logger
@@ -58,18 +59,28 @@ class CustomerWindows:
         self._redis = redis
         self._prefix = prefix
         self._clock = clock
-        self._record = redis.register_script(_RECORD)
 
     def _key(self, conversation_key: str) -> str:
         return f"{self._prefix}:{conversation_key}"
 
-    async def opened(self, conversation_key: str, at: datetime) -> bool:
-        """The user wrote at ``at``; False when a newer message is already recorded (or too old)."""
+    def record(self, pipe: Pipeline, conversation_key: str, at: datetime) -> bool:
+        """Queue on ``pipe`` that the user wrote at ``at`` (with the caller's other commands: one
+        round trip); False, nothing queued, when that is too old to matter. Its result in the
+        pipeline's: 1 recorded, 0 a newer message already was."""
         at_ms = int(at.timestamp() * 1000)
         forget_at_ms = at_ms + MEMORY_S * 1000
         if forget_at_ms <= self._clock() * 1000:
             return False
-        return bool(await self._record(keys=[self._key(conversation_key)], args=[at_ms, forget_at_ms]))
+        pipe.eval(_RECORD, 1, self._key(conversation_key), at_ms, forget_at_ms)
+        return True
+
+    async def opened(self, conversation_key: str, at: datetime) -> bool:
+        """The user wrote at ``at``; False when a newer message is already recorded (or too old)."""
+        pipe = self._redis.pipeline(transaction=False)
+        if not self.record(pipe, conversation_key, at):
+            return False
+        (recorded,) = await pipe.execute()
+        return bool(recorded)
 
     async def state(self, conversation_key: str) -> WindowState:
         """What we know of the window now; UNKNOWN when Redis does not answer (never blocks a send)."""
