@@ -72,27 +72,52 @@ class UnknownMessage(Exception):
 
 
 class _Metrics:
-    """FastStream's consumer series (``faststream_received_*``), under the same names and labels."""
+    """FastStream's consumer series (``faststream_received_*``), under the same names and labels.
+
+    Each handler's children are looked up once (``labels()`` takes a lock and builds a key on
+    every call, six times per message)."""
 
     def __init__(self, registry: CollectorRegistry, app_name: str) -> None:
         self._m = MetricsContainer(registry, custom_label_names=())  # reuses registered series
         self._app = app_name
+        self._children: dict[str, tuple[Any, Any, Any, Any]] = {}
+        self._outcomes: dict[tuple[str, str], Any] = {}
+
+    def _labels(self, handler: str) -> dict[str, str]:
+        return {"app_name": self._app, "broker": "rabbitmq", "handler": handler}
+
+    def _of(self, handler: str) -> tuple[Any, Any, Any, Any]:
+        children = self._children.get(handler)
+        if children is None:
+            labels = self._labels(handler)
+            children = self._children[handler] = (
+                self._m.received_messages_total.labels(**labels),
+                self._m.received_messages_size_bytes.labels(**labels),
+                self._m.received_messages_in_process.labels(**labels),
+                self._m.received_processed_messages_duration_seconds.labels(**labels),
+            )
+        return children
 
     def received(self, handler: str, size: int) -> None:
-        labels = {"app_name": self._app, "broker": "rabbitmq", "handler": handler}
-        self._m.received_messages_total.labels(**labels).inc()
-        self._m.received_messages_size_bytes.labels(**labels).observe(size)
-        self._m.received_messages_in_process.labels(**labels).inc()
+        total, sizes, in_process, _ = self._of(handler)
+        total.inc()
+        sizes.observe(size)
+        in_process.inc()
 
     def processed(self, handler: str, duration_s: float, status: str, error: BaseException | None) -> None:
-        labels = {"app_name": self._app, "broker": "rabbitmq", "handler": handler}
+        _, _, in_process, durations = self._of(handler)
         if error is not None:
             self._m.received_processed_messages_exceptions_total.labels(
-                **labels, exception_type=type(error).__name__
+                **self._labels(handler), exception_type=type(error).__name__
             ).inc()
-        self._m.received_processed_messages_duration_seconds.labels(**labels).observe(duration_s)
-        self._m.received_messages_in_process.labels(**labels).dec()
-        self._m.received_processed_messages_total.labels(**labels, status=status).inc()
+        durations.observe(duration_s)
+        in_process.dec()
+        outcome = self._outcomes.get((handler, status))
+        if outcome is None:
+            outcome = self._outcomes[(handler, status)] = self._m.received_processed_messages_total.labels(
+                **self._labels(handler), status=status
+            )
+        outcome.inc()
 
 
 class Deliveries:
