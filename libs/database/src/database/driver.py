@@ -13,11 +13,12 @@ which ``database.outages`` waits out like any other outage: the retry gets anoth
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import TextClause
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 class DriverStatement:
@@ -32,22 +33,38 @@ class DriverStatement:
         return [params[name] for name in self.names]
 
 
+class DriverConnection:
+    """One pooled connection, checked out by ``Driver.connect``."""
+
+    def __init__(self, conn: AsyncConnection, driver: Any) -> None:
+        self._conn = conn
+        self._driver = driver  # the asyncpg connection
+
+    async def fetchrow(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
+        """The first row (an ``asyncpg.Record``, indexable by name and position), or None."""
+        try:
+            return await self._driver.fetchrow(statement.sql, *statement.args(params))
+        except Exception as exc:
+            if not self._driver.is_closed():
+                raise  # the statement failed, not the connection
+            await self._conn.invalidate(exc)  # never handed out again
+            raise ConnectionResetError(f"database connection lost: {exc!r}") from exc
+
+
 class Driver:
     """Runs ``DriverStatement``s autocommitted on ``engine``'s pooled connections."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def fetchrow(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
-        """The first row (an ``asyncpg.Record``, indexable by name and position), or None."""
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[DriverConnection]:
+        """A connection for several statements (or to know that one was checked out)."""
         async with self._engine.connect() as conn:
             pooled = await conn.get_raw_connection()
-            driver = pooled.driver_connection
-            assert driver is not None
-            try:
-                return await driver.fetchrow(statement.sql, *statement.args(params))
-            except Exception as exc:
-                if not driver.is_closed():
-                    raise  # the statement failed, not the connection
-                await conn.invalidate(exc)  # never handed out again
-                raise ConnectionResetError(f"database connection lost: {exc!r}") from exc
+            yield DriverConnection(conn, pooled.driver_connection)
+
+    async def fetchrow(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
+        """One statement on a connection of its own: its first row, or None."""
+        async with self.connect() as conn:
+            return await conn.fetchrow(statement, params)

@@ -157,11 +157,12 @@ class DeliveryLog:
             "claim_id": claim.id,
             "resend_unknown_after_s": claim.resend_unknown_after_s,
         } | _STATES
-        claim.tried = True
-        row = await self._driver.fetchrow(self._begin, params)
-        if row is None:
-            state = (await self._driver.fetchrow(self._state, {"id": outbound.id}))["status"]
-            return Taken(DeliveryState(str(state)))
+        async with self._driver.connect() as conn:
+            claim.tried = True  # a connection is checked out: the statement may commit
+            row = await conn.fetchrow(self._begin, params)
+            if row is None:
+                current = await conn.fetchrow(self._state, {"id": outbound.id})
+                return Taken(DeliveryState(str(current["status"] if current else None)))
         attempts, state, for_s = row
         return Begun(attempts) if state is None else Taken(DeliveryState(str(state)), float(for_s))
 
