@@ -74,14 +74,6 @@ class CustomerWindows:
         pipe.eval(_RECORD, 1, self._key(conversation_key), at_ms, forget_at_ms)
         return True
 
-    async def opened(self, conversation_key: str, at: datetime) -> bool:
-        """The user wrote at ``at``; False when a newer message is already recorded (or too old)."""
-        pipe = self._redis.pipeline(transaction=False)
-        if not self.record(pipe, conversation_key, at):
-            return False
-        (recorded,) = await pipe.execute()
-        return bool(recorded)
-
     async def state(self, conversation_key: str) -> WindowState:
         """What we know of the window now; UNKNOWN when Redis does not answer (never blocks a send)."""
         try:

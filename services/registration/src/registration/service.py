@@ -289,9 +289,9 @@ class Registrations:
                     .limit(1)
                 )
             ).first()
-            if found is None:
-                return RegistrationView(found=False)
-            cpf = self._vault.open_row(found.cpf_key_id, found.cpf_ciphertext)
+        if found is None:
+            return RegistrationView(found=False)
+        cpf = self._vault.open_row(found.cpf_key_id, found.cpf_ciphertext)  # the connection is back
         return RegistrationView(
             found=True,
             code=found.code,
