@@ -38,7 +38,7 @@ from common.contracts import Contract, Provider, SubmitRegistration
 from common.logging import configure_logging
 from common.messaging import EXCHANGE, ConfirmedPublisher
 from devkit import infra
-from devkit.harness.resources import cpu_seconds, infra_pids
+from devkit.harness.resources import cpu_seconds, infra_cpu_seconds
 from devkit.processes import Supervisor, service_spec
 from registration.admin.tokens import Scope, TokenStore
 from registration.app import EVENTS, database_engine
@@ -68,16 +68,6 @@ def submit(n: int) -> SubmitRegistration:
     )  # fmt: skip
 
 
-def children_cpu_seconds(pid: int) -> float:
-    """CPU time of a process's exited, reaped children (PostgreSQL backends that closed)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
-
-
 class CpuMeter:
     """CPU seconds per group. PostgreSQL's processes are listed again at each sample and the
     postmaster's reaped children added, so backends that come and go (pool overflow) count too."""
@@ -87,12 +77,11 @@ class CpuMeter:
         self._db_url = db_url
 
     async def _sample(self) -> tuple[dict[str, float], dict[int, float]]:
-        found = infra_pids()
-        postmaster = min(found["postgresql"], default=0)  # started first: the lowest pid
+        infra = infra_cpu_seconds(("postgresql", "rabbitmq"))
         totals = {
             "registration": sum(map(cpu_seconds, self._registration)),
-            "postgresql (all)": sum(map(cpu_seconds, found["postgresql"])) + children_cpu_seconds(postmaster),
-            "rabbitmq (all)": sum(map(cpu_seconds, found["rabbitmq"])),
+            "postgresql (all)": infra["postgresql"],
+            "rabbitmq (all)": infra["rabbitmq"],
         }
         return totals, {pid: cpu_seconds(pid) for pid in await database_backends(self._db_url)}
 

@@ -10,33 +10,69 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 when it is gone)."""
+def _stat(pid: int) -> list[str]:
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            return f.read().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 when it is gone)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+def reaped_children_cpu_seconds(pid: int) -> float:
+    """CPU time of a process's children that exited and were waited for (0 when it is gone)."""
+    fields = _stat(pid)
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+# The machine's servers, by their processes' exact name (shared with anyone else's load). Not by
+# command line: a client given a ``postgresql://postgres@…`` URL as an argument would count too.
+INFRA = {"rabbitmq": "beam.smp", "redis": "redis-server", "postgresql": "postgres"}
 
 
 def infra_pids() -> dict[str, list[int]]:
-    """The machine's RabbitMQ, Redis and PostgreSQL processes (shared with anyone else's load)."""
+    """The processes of the machine's RabbitMQ, Redis and PostgreSQL, now."""
     found: dict[str, list[int]] = {}
-    for name, pattern in (("rabbitmq", "beam.smp"), ("redis", "redis-server"), ("postgresql", "postgres")):
-        out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, check=False)
+    for name, process in INFRA.items():
+        out = subprocess.run(["pgrep", "-x", process], capture_output=True, text=True, check=False)
         found[name] = [int(p) for p in out.stdout.split()]
     return found
 
 
+def infra_cpu_seconds(names: tuple[str, ...] = tuple(INFRA)) -> dict[str, float]:
+    """CPU time of each server so far, its processes listed afresh: PostgreSQL runs a backend per
+    connection, and a pool opens and closes them under load. A backend that exited counts through
+    the postmaster (its parent, which waited for it)."""
+    totals: dict[str, float] = {}
+    for name, pids in infra_pids().items():
+        if name in names:
+            members = set(pids)
+            roots = [pid for pid in pids if _parent(pid) not in members]
+            totals[name] = sum(map(cpu_seconds, pids)) + sum(map(reaped_children_cpu_seconds, roots))
+    return totals
+
+
+def _parent(pid: int) -> int:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else 0
+
+
 @dataclass
 class CpuMeter:
-    """CPU seconds per named group of processes between ``start`` and ``stop``."""
+    """CPU seconds per named group of processes between ``start`` and ``stop``: ``groups``, fixed
+    pids (the services, the load generator), and the ``infra`` servers, listed at each sample."""
 
     groups: dict[str, list[int]]
+    infra: tuple[str, ...] = ()
 
     def sample(self) -> dict[str, float]:
-        return {name: sum(cpu_seconds(p) for p in pids) for name, pids in self.groups.items()}
+        totals = {name: sum(cpu_seconds(p) for p in pids) for name, pids in self.groups.items()}
+        return {**totals, **infra_cpu_seconds(self.infra)} if self.infra else totals
 
     @staticmethod
     def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
