@@ -1,5 +1,5 @@
 """`make bench`: the whole system under an open-loop load of simulated WhatsApp users, then the
-same load on a bare relay of the same hops, in one run.
+same load on the skeleton (our architecture's I/O, no logic) and on a bare relay, in one run.
 
 Each user runs the pt-BR script (greeting, two questions, a registration with one correction,
 "minha inscrição") through signed Meta webhooks and waits for every answer before the next line.
@@ -7,9 +7,10 @@ The offered rate is ramped until the pipeline saturates; then a steady stage run
 saturated rate. Prints, and writes bench/results/load-<timestamp>.json: sustained messages/s,
 webhook → reply latency p50/p95/p99, CPU per message per service, registrations, lost /
 duplicated / out-of-order replies, Redis bytes per live conversation, and our throughput as a
-ratio of the relay's.
+ratio of the relay's and of the skeleton's.
 
-Usage: python bench/load.py [--users 2000] [--stage-seconds 8] [--no-relay] [--steady RATE]
+Usage: python bench/load.py [--users 2000] [--stage-seconds 8] [--no-relay] [--no-skeleton]
+       [--steady RATE]
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from devkit.harness.chaos import SETTLE_TIMEOUT_S, settle
 from devkit.harness.compare import same_rate, same_rate_lines
 from devkit.harness.events import registration_events
 from devkit.harness.graph import LoadGraph
-from devkit.harness.ramp import ramp, stage
-from devkit.harness.resources import CpuMeter, infra_pids, other_pytest_runs, redis_memory_by_family
+from devkit.harness.ramp import SATURATED_BELOW, ramp, stage
+from devkit.harness.resources import INFRA, CpuMeter, other_pytest_runs, redis_memory_by_family
 from devkit.harness.script import SCRIPT, Persona, personas
 from devkit.harness.system import SystemConfig, launch, serve
 from devkit.harness.users import Users
@@ -78,34 +79,62 @@ async def congress(args: argparse.Namespace) -> AsyncIterator[Target]:
 
 @asynccontextmanager
 async def relay() -> AsyncIterator[Target]:
-    graph = LoadGraph()
     script = str(Path(__file__).parent / "bare_relay.py")
     with infra.rabbitmq_vhost("congress-relay") as amqp_url:
-        async with serve(graph.app()) as graph_url:
-            port = infra.free_port()
-            supervisor = Supervisor(stop_timeout=10)
-            await supervisor.start(
-                [
-                    Spec("relay-http", [sys.executable, script, "http", str(port), amqp_url, RELAY_SECRET],
-                         ready_url=f"http://127.0.0.1:{port}/readyz"),
-                    Spec("relay-hop", [sys.executable, script, "hop", amqp_url]),
-                    Spec("relay-out", [sys.executable, script, "out", amqp_url, graph_url]),
-                ]
-            )  # fmt: skip
-            try:
-                await supervisor.wait_ready(timeout=60)
-                await asyncio.sleep(2)  # the consumers have no readiness URL
-                groups = {c.spec.name: [c.process.pid] for c in supervisor.children}
-                yield Target("bare relay", graph, [f"http://127.0.0.1:{port}"], RELAY_SECRET, groups)
-            except BaseException:
-                for child in supervisor.children:
-                    print(
-                        "\n".join(f"{child.spec.name} | {line}" for line in child.lines[-30:]),
-                        file=sys.stderr,
-                    )
-                raise
-            finally:
-                await supervisor.stop()
+        async with relay_processes(
+            "bare relay",
+            lambda port, graph_url: [
+                Spec("relay-http", [sys.executable, script, "http", str(port), amqp_url, RELAY_SECRET],
+                     ready_url=f"http://127.0.0.1:{port}/readyz"),
+                Spec("relay-hop", [sys.executable, script, "hop", amqp_url]),
+                Spec("relay-out", [sys.executable, script, "out", amqp_url, graph_url]),
+            ],
+        ) as target:  # fmt: skip
+            yield target
+
+
+@asynccontextmanager
+async def skeleton(redis_db: int) -> AsyncIterator[Target]:
+    script = str(Path(__file__).parent / "skeleton_relay.py")
+    redis_url = infra.redis_database(redis_db)
+    with (
+        infra.rabbitmq_vhost("congress-skeleton") as amqp_url,
+        infra.migrated_database("congress_skeleton", "notifier") as database_url,
+    ):
+        dsn = database_url.replace("+asyncpg", "")
+        async with relay_processes(
+            "skeleton",
+            lambda port, graph_url: [
+                Spec("skeleton-http",
+                     [sys.executable, script, "http", str(port), amqp_url, RELAY_SECRET, redis_url],
+                     ready_url=f"http://127.0.0.1:{port}/readyz"),
+                Spec("skeleton-hop", [sys.executable, script, "hop", amqp_url, redis_url]),
+                Spec("skeleton-registry", [sys.executable, script, "registry", amqp_url, dsn]),
+                Spec("skeleton-out", [sys.executable, script, "out", amqp_url, graph_url, redis_url, dsn]),
+            ],
+        ) as target:  # fmt: skip
+            yield target
+
+
+@asynccontextmanager
+async def relay_processes(name: str, specs: Callable[[int, str], list[Spec]]) -> AsyncIterator[Target]:
+    """A relay's processes (``specs`` for its HTTP port and the Graph stand-in's URL), running."""
+    graph = LoadGraph()
+    async with serve(graph.app()) as graph_url:
+        port = infra.free_port()
+        supervisor = Supervisor(stop_timeout=10)
+        await supervisor.start(specs(port, graph_url))
+        try:
+            await supervisor.wait_ready(timeout=60)
+            await asyncio.sleep(2)  # the consumers have no readiness URL
+            groups = {c.spec.name: [c.process.pid] for c in supervisor.children}
+            yield Target(name, graph, [f"http://127.0.0.1:{port}"], RELAY_SECRET, groups)
+        except BaseException:
+            for child in supervisor.children:
+                print("\n".join(f"{child.spec.name} | {line}" for line in child.lines[-30:]), file=sys.stderr)
+            raise
+        finally:
+            await supervisor.stop()
 
 
 async def calibrate(target: Target, persona: Persona, run: str, check: bool) -> list[int]:
@@ -123,14 +152,15 @@ async def calibrate(target: Target, persona: Persona, run: str, check: bool) -> 
     return [len(texts) for texts in answers]
 
 
-async def measure(target: Target, args: argparse.Namespace, run: str) -> dict[str, Any]:
-    people = personas(args.users + 1, run)
+async def measure(target: Target, args: argparse.Namespace, run: str, count: int) -> dict[str, Any]:
+    """``count`` users through ``target``: the ramp, the steady stage, the accounting."""
+    people = personas(count + 1, run)
     expected = await calibrate(target, people[0], run, check=target.database_url is not None)
     print(f"\n== {target.name}: replies per line {expected} ==", flush=True)
-    meter = CpuMeter({**target.processes, **infra_pids(), "harness": [os.getpid()]})
-    reserve = args.users // 4  # for the steady stage at half the saturated rate
-    ramp_people: Iterator[Persona] = iter(people[1 : args.users + 1 - reserve])
-    steady_people: Iterator[Persona] = iter(people[args.users + 1 - reserve :])
+    meter = CpuMeter({**target.processes, "harness": [os.getpid()]}, infra=tuple(INFRA))
+    reserve = count // 4  # for the steady stage at half the saturated rate
+    ramp_people: Iterator[Persona] = iter(people[1 : count + 1 - reserve])
+    steady_people: Iterator[Persona] = iter(people[count + 1 - reserve :])
     events: list[dict[str, Any]] = []
     async with Users(target.graph, target.ingress_urls, target.secret, expected, run=run) as users:
         async with tap_events(target.amqp_url) as events:
@@ -170,6 +200,8 @@ async def measure(target: Target, args: argparse.Namespace, run: str) -> dict[st
         "cpu_ms_per_message_all_processes": round(cpu_ms, 2),
         "cpu_bound_ceiling_msgs_per_s": round((os.cpu_count() or 1) * 1000 / cpu_ms, 1),
         "saturated_stage": peak.name,
+        # False: the users ran out first, and the sustained rate is a floor (more --users).
+        "saturated": bool(stages) and stages[-1].achieved < SATURATED_BELOW * stages[-1].offered,
         "half_rate": steady.to_json(),
         "stages": [s.to_json() for s in stages],
         "accounting": accounting.to_json(),
@@ -221,31 +253,50 @@ async def main_async(args: argparse.Namespace) -> None:
     report: dict[str, Any] = {"date": started.isoformat(timespec="seconds"), "machine": machine(),
                               "command": " ".join(sys.argv), "users": args.users}  # fmt: skip
     async with congress(args) as ours:
-        report["congress"] = await measure(ours, args, run)
+        report["congress"] = await measure(ours, args, run, args.users)
     if not args.no_relay:
+        if not args.no_skeleton:
+            async with skeleton(args.redis_db) as shaped:
+                report["skeleton"] = await measure(shaped, args, run, args.relay_users)
         async with relay() as bare:
-            report["relay"] = await measure(bare, args, run)
-        ratio = report["congress"]["sustained_msgs_per_s"] / report["relay"]["sustained_msgs_per_s"]
-        report["ratio_to_relay"] = round(ratio, 2)
+            report["relay"] = await measure(bare, args, run, args.relay_users)
+        for key in ("congress", "skeleton"):
+            if key in report:
+                ratio = report[key]["sustained_msgs_per_s"] / report["relay"]["sustained_msgs_per_s"]
+                report[f"{'' if key == 'congress' else key + '_'}ratio_to_relay"] = round(ratio, 2)
+        if "skeleton" in report:
+            ratio = report["congress"]["sustained_msgs_per_s"] / report["skeleton"]["sustained_msgs_per_s"]
+            report["ratio_to_skeleton"] = round(ratio, 2)
     print("\n== summary ==")
     c = report["congress"]
     print(f"congress-bot sustained {c['sustained_msgs_per_s']} msgs/s", end="")
+    if "skeleton" in report:
+        print(f"; skeleton {report['skeleton']['sustained_msgs_per_s']} msgs/s", end="")
     if "relay" in report:
         print(f"; bare relay {report['relay']['sustained_msgs_per_s']} msgs/s; "
               f"ratio {report['ratio_to_relay']}", end="")  # fmt: skip
     print()
-    for key in ("congress", "relay"):
+    if "skeleton" in report:
+        print(f"the skeleton (the relay plus our architecture's I/O, no logic) is "
+              f"{report['skeleton_ratio_to_relay']} of the relay; congress-bot is "
+              f"{report['ratio_to_skeleton']} of the skeleton")  # fmt: skip
+    for key in ("congress", "skeleton", "relay"):
         if key in report:
             t = report[key]
             print(f"{t['target']}: {t['cpu_ms_per_message_all_processes']} ms of CPU per message, saturated "
                   f"(services, broker, Redis, PostgreSQL, load generator) = at most "
                   f"{t['cpu_bound_ceiling_msgs_per_s']} msgs/s on {os.cpu_count()} idle cores")  # fmt: skip
+            if t["stages"] and not t["saturated"]:
+                floor = t["sustained_msgs_per_s"]
+                print(f"  NOT SATURATED: its users ran out first; {floor} msgs/s is a floor (more users)")
     if "relay" in report:
         report["ceiling_ratio_to_relay"] = round(
             c["cpu_bound_ceiling_msgs_per_s"] / report["relay"]["cpu_bound_ceiling_msgs_per_s"], 2
         )
         print(f"ratio of the CPU-bound ceilings: {report['ceiling_ratio_to_relay']}")
-        same = same_rate(c["stages"], report["relay"]["stages"])
+        same = same_rate(
+            {key: report[key]["stages"] for key in ("congress", "skeleton", "relay") if key in report}
+        )
         if same is not None:
             report["same_rate"] = same
             print(same_rate_lines(same))
@@ -270,12 +321,15 @@ t0 = time.perf_counter()
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--users", type=int, default=2000)
+    # The relays run 2–4 × faster than we do: their ramps need more people before they saturate.
+    parser.add_argument("--relay-users", type=int, default=5000, help="users for the skeleton and relay")
     parser.add_argument("--stage-seconds", type=float, default=8.0)
     parser.add_argument("--start-rate", type=float, default=40.0, help="messages/s offered first")
     parser.add_argument("--factor", type=float, default=1.3, help="offered rate growth per stage")
     parser.add_argument("--conversation-replicas", type=int, default=1)
     parser.add_argument("--redis-db", type=int, default=10)
-    parser.add_argument("--no-relay", action="store_true")
+    parser.add_argument("--no-relay", action="store_true", help="ours alone (no skeleton either)")
+    parser.add_argument("--no-skeleton", action="store_true", help="no skeleton: ours and the relay")
     extra = "services' extra environment, for A/B runs (OTEL_SDK_DISABLED=true)"
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help=extra)
     parser.add_argument(
