@@ -18,9 +18,9 @@ import asyncio
 import hashlib
 import hmac
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import uvicorn
@@ -47,14 +47,27 @@ async def declare(b: RabbitBroker) -> None:
         await declared.bind(exchange, routing_key=queue.routing_key)
 
 
-def http_app(amqp_url: str, secret: str) -> FastAPI:
+class Admission(Protocol):
+    """What the skeleton adds to the webhook (``skeleton_relay.py``): ingress's dedupe."""
+
+    async def admit(self, body: bytes) -> bool: ...  # False: a duplicate, answered and dropped
+    def published(self, body: bytes) -> None: ...
+
+
+def http_app(
+    amqp_url: str,
+    secret: str,
+    *,
+    topology: Callable[[RabbitBroker], Awaitable[None]] = declare,
+    admission: Admission | None = None,
+) -> FastAPI:
     b = broker(amqp_url)
     key = secret.encode()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await b.connect()
-        await declare(b)
+        await topology(b)
         yield
         await b.stop()
 
@@ -66,7 +79,11 @@ def http_app(amqp_url: str, secret: str) -> FastAPI:
         expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, request.headers.get("x-hub-signature-256", "")):
             return Response(status_code=403)
+        if admission is not None and not await admission.admit(body):
+            return Response(status_code=200)
         await b.publish(body, exchange=EXCHANGE, routing_key="inbound", persist=True, mandatory=True)
+        if admission is not None:
+            admission.published(body)
         return Response(status_code=200)
 
     @app.get("/readyz")

@@ -27,21 +27,16 @@ Run as four processes: ``python bench/skeleton_relay.py http PORT AMQP_URL SECRE
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import sys
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import asyncpg
 import uvicorn
 import uvloop
-from bare_relay import EXCHANGE, INBOUND, OUTBOUND, broker
-from fastapi import FastAPI, Request, Response
+from bare_relay import EXCHANGE, INBOUND, OUTBOUND, broker, http_app
 from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 from opentelemetry import trace
 from redis.asyncio import Redis
@@ -94,42 +89,25 @@ def inbound_message(body: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def http_app(amqp_url: str, secret: str, redis_url: str) -> FastAPI:
-    b = broker(amqp_url)
-    key = secret.encode()
-    redis = Redis.from_url(redis_url)
-    admit, complete = redis.register_script(ADMIT), redis.register_script(COMPLETE)
-    background: set[asyncio.Task[Any]] = set()
+class Dedupe:
+    """Ingress's claim (awaited before the publish) and its completion (not awaited)."""
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await b.connect()
-        await declare(b)
-        yield
-        await b.stop()
+    def __init__(self, redis_url: str) -> None:
+        redis = Redis.from_url(redis_url)
+        self._admit, self._complete = redis.register_script(ADMIT), redis.register_script(COMPLETE)
+        self._background: set[asyncio.Task[Any]] = set()
 
-    app = FastAPI(lifespan=lifespan)
+    async def admit(self, body: bytes) -> bool:
+        return bool(await self._admit(keys=[self._key(body)]))
 
-    @app.post("/webhooks/meta")
-    async def webhook(request: Request) -> Response:
-        body = await request.body()
-        expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("x-hub-signature-256", "")):
-            return Response(status_code=403)
-        dedupe = "dedupe:" + inbound_message(json.loads(body))["id"]
-        if not await admit(keys=[dedupe]):
-            return Response(status_code=200)
-        await b.publish(body, exchange=EXCHANGE, routing_key="inbound", persist=True, mandatory=True)
-        task = asyncio.create_task(complete(keys=[dedupe]))
-        background.add(task)
-        task.add_done_callback(background.discard)
-        return Response(status_code=200)
+    def published(self, body: bytes) -> None:
+        task = asyncio.create_task(self._complete(keys=[self._key(body)]))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
-    @app.get("/readyz")
-    async def ready() -> Response:
-        return Response(status_code=200)
-
-    return app
+    @staticmethod
+    def _key(body: bytes) -> str:
+        return f"dedupe:{inbound_message(json.loads(body))['id']}"
 
 
 async def hop(amqp_url: str, redis_url: str) -> None:
@@ -218,9 +196,8 @@ def main() -> None:
     role, *args = sys.argv[1:]
     if role == "http":
         port, amqp_url, secret, redis_url = args
-        uvicorn.run(
-            http_app(amqp_url, secret, redis_url), host="127.0.0.1", port=int(port), log_level="warning"
-        )
+        app = http_app(amqp_url, secret, topology=declare, admission=Dedupe(redis_url))
+        uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")
     elif role == "hop":
         uvloop.run(hop(*args))
     elif role == "registry":
