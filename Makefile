@@ -58,7 +58,7 @@ fmt: install ## format and auto-fix
 docs: install ## regenerate docs/asyncapi.yaml and docs/openapi/*.json
 	$(RUN) python -m devkit.docs docs
 
-bench: install rabbitmq-plugins ## simulated users ramped to saturation, beside a bare relay (bench/results/*.json)
+bench: install rabbitmq-plugins ## simulated users ramped to saturation, beside the skeleton and a bare relay (bench/results/*.json)
 	$(RUN) python bench/load.py $(BENCH_ARGS)
 
 bench-pipeline: install ## one greeting per user through the four services, closed loop (prints figures)
