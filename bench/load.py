@@ -35,7 +35,7 @@ import uvloop
 from devkit import infra
 from devkit.harness.accounting import account_emails, account_events, account_messages, account_registrations
 from devkit.harness.chaos import SETTLE_TIMEOUT_S, settle
-from devkit.harness.compare import same_rate, same_rate_lines
+from devkit.harness.compare import PIPELINES, same_rate, same_rate_lines
 from devkit.harness.events import registration_events
 from devkit.harness.graph import LoadGraph
 from devkit.harness.ramp import SATURATED_BELOW, ramp, stage
@@ -260,13 +260,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 report["skeleton"] = await measure(shaped, args, run, args.relay_users)
         async with relay() as bare:
             report["relay"] = await measure(bare, args, run, args.relay_users)
-        for key in ("congress", "skeleton"):
-            if key in report:
-                ratio = report[key]["sustained_msgs_per_s"] / report["relay"]["sustained_msgs_per_s"]
-                report[f"{'' if key == 'congress' else key + '_'}ratio_to_relay"] = round(ratio, 2)
-        if "skeleton" in report:
-            ratio = report["congress"]["sustained_msgs_per_s"] / report["skeleton"]["sustained_msgs_per_s"]
-            report["ratio_to_skeleton"] = round(ratio, 2)
+        rate = {key: target["sustained_msgs_per_s"] for key, target in report.items() if key in PIPELINES}
+        report["ratio_to_relay"] = round(rate["congress"] / rate["relay"], 2)
+        if "skeleton" in rate:
+            report["skeleton_ratio_to_relay"] = round(rate["skeleton"] / rate["relay"], 2)
+            report["ratio_to_skeleton"] = round(rate["congress"] / rate["skeleton"], 2)
     print("\n== summary ==")
     c = report["congress"]
     print(f"congress-bot sustained {c['sustained_msgs_per_s']} msgs/s", end="")
@@ -280,7 +278,7 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"the skeleton (the relay plus our architecture's I/O, no logic) is "
               f"{report['skeleton_ratio_to_relay']} of the relay; congress-bot is "
               f"{report['ratio_to_skeleton']} of the skeleton")  # fmt: skip
-    for key in ("congress", "skeleton", "relay"):
+    for key in PIPELINES:
         if key in report:
             t = report[key]
             print(f"{t['target']}: {t['cpu_ms_per_message_all_processes']} ms of CPU per message, saturated "
@@ -294,9 +292,7 @@ async def main_async(args: argparse.Namespace) -> None:
             c["cpu_bound_ceiling_msgs_per_s"] / report["relay"]["cpu_bound_ceiling_msgs_per_s"], 2
         )
         print(f"ratio of the CPU-bound ceilings: {report['ceiling_ratio_to_relay']}")
-        same = same_rate(
-            {key: report[key]["stages"] for key in ("congress", "skeleton", "relay") if key in report}
-        )
+        same = same_rate({key: report[key]["stages"] for key in PIPELINES if key in report})
         if same is not None:
             report["same_rate"] = same
             print(same_rate_lines(same))

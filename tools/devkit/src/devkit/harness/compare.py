@@ -30,7 +30,7 @@ def same_rate(stages: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
     name, that every one of them kept up with; None when there is none."""
     by_name = [{s["name"]: s for s in pipeline} for pipeline in stages.values()]
     names = [s["name"] for s in next(iter(stages.values()), [])]
-    both = [
+    kept_up = [
         name
         for name in names
         if all(
@@ -39,9 +39,9 @@ def same_rate(stages: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
             for pipeline in by_name
         )
     ]
-    if not both:
+    if not kept_up:
         return None
-    name = both[-1]
+    name = kept_up[-1]
     same: dict[str, Any] = {"stage": name, "offered_msgs_per_s": by_name[0][name]["offered_msgs_per_s"]}
     for key, pipeline in zip(stages, by_name, strict=True):
         cpu = pipeline[name]["cpu_ms_per_message"]
