@@ -48,10 +48,17 @@ async def declare(b: RabbitBroker) -> None:
 
 
 class Admission(Protocol):
-    """What the skeleton adds to the webhook (``skeleton_relay.py``): ingress's dedupe."""
+    """What the skeleton adds to the webhook (``skeleton_relay.py``): ingress's dedupe. ``admit``
+    returns what to call once the message is published, or None for a duplicate (dropped)."""
 
-    async def admit(self, body: bytes) -> bool: ...  # False: a duplicate, answered and dropped
-    def published(self, body: bytes) -> None: ...
+    async def admit(self, body: bytes) -> Callable[[], None] | None: ...
+
+
+async def consume_forever(b: RabbitBroker, topology: Callable[[RabbitBroker], Awaitable[None]]) -> None:
+    """Start ``b``'s subscribers on ``topology`` and serve until the process is stopped."""
+    await b.start()
+    await topology(b)
+    await asyncio.Event().wait()
 
 
 def http_app(
@@ -79,11 +86,12 @@ def http_app(
         expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, request.headers.get("x-hub-signature-256", "")):
             return Response(status_code=403)
-        if admission is not None and not await admission.admit(body):
+        published = await admission.admit(body) if admission is not None else None
+        if admission is not None and published is None:
             return Response(status_code=200)
         await b.publish(body, exchange=EXCHANGE, routing_key="inbound", persist=True, mandatory=True)
-        if admission is not None:
-            admission.published(body)
+        if published is not None:
+            published()
         return Response(status_code=200)
 
     @app.get("/readyz")
@@ -100,9 +108,7 @@ async def hop(amqp_url: str) -> None:
     async def forward(body: dict[str, Any]) -> None:
         await b.publish(body, exchange=EXCHANGE, routing_key="outbound", persist=True, mandatory=True)
 
-    await b.start()
-    await declare(b)
-    await asyncio.Event().wait()
+    await consume_forever(b, declare)
 
 
 async def out(amqp_url: str, graph_url: str) -> None:
@@ -127,9 +133,7 @@ async def out(amqp_url: str, graph_url: str) -> None:
                 raise RuntimeError(f"graph answered {response.status}")
 
     session = aiohttp.ClientSession()
-    await b.start()
-    await declare(b)
-    await asyncio.Event().wait()
+    await consume_forever(b, declare)
 
 
 def main() -> None:

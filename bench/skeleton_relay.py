@@ -30,13 +30,14 @@ import asyncio
 import json
 import sys
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import asyncpg
 import uvicorn
 import uvloop
-from bare_relay import EXCHANGE, INBOUND, OUTBOUND, broker, http_app
+from bare_relay import EXCHANGE, INBOUND, OUTBOUND, broker, consume_forever, http_app
 from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 from opentelemetry import trace
 from redis.asyncio import Redis
@@ -97,17 +98,16 @@ class Dedupe:
         self._admit, self._complete = redis.register_script(ADMIT), redis.register_script(COMPLETE)
         self._background: set[asyncio.Task[Any]] = set()
 
-    async def admit(self, body: bytes) -> bool:
-        return bool(await self._admit(keys=[self._key(body)]))
+    async def admit(self, body: bytes) -> Callable[[], None] | None:
+        key = f"dedupe:{inbound_message(json.loads(body))['id']}"
+        if not await self._admit(keys=[key]):
+            return None
+        return lambda: self._completed(key)
 
-    def published(self, body: bytes) -> None:
-        task = asyncio.create_task(self._complete(keys=[self._key(body)]))
+    def _completed(self, key: str) -> None:
+        task = asyncio.create_task(self._complete(keys=[key]))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-    @staticmethod
-    def _key(body: bytes) -> str:
-        return f"dedupe:{inbound_message(json.loads(body))['id']}"
 
 
 async def hop(amqp_url: str, redis_url: str) -> None:
@@ -127,9 +127,7 @@ async def hop(amqp_url: str, redis_url: str) -> None:
         await save(keys=[session_key], args=[0 if before else -1, SESSION])
         await b.publish(body, exchange=EXCHANGE, routing_key="outbound", persist=True, mandatory=True)
 
-    await b.start()
-    await declare(b)
-    await asyncio.Event().wait()
+    await consume_forever(b, declare)
 
 
 async def registry(amqp_url: str, database_url: str) -> None:
@@ -141,9 +139,7 @@ async def registry(amqp_url: str, database_url: str) -> None:
         taken = await pool.fetchval("SELECT email FROM skeleton_participants WHERE cpf = $1", body["cpf"])
         return {"taken": taken is not None}
 
-    await b.start()
-    await declare(b)
-    await asyncio.Event().wait()
+    await consume_forever(b, declare)
 
 
 async def out(amqp_url: str, graph_url: str, redis_url: str, database_url: str) -> None:
@@ -187,9 +183,7 @@ async def out(amqp_url: str, graph_url: str, redis_url: str, database_url: str) 
 
     async with pool.acquire() as connection:
         await connection.execute(TABLES)
-    await b.start()
-    await declare(b)
-    await asyncio.Event().wait()
+    await consume_forever(b, declare)
 
 
 def main() -> None:
