@@ -71,6 +71,8 @@ class CustomerWindows:
         forget_at_ms = at_ms + MEMORY_S * 1000
         if forget_at_ms <= self._clock() * 1000:
             return False
+        # EVAL with the (short) source, not a registered script: redis-py sends SCRIPT EXISTS
+        # before every pipeline that carries one, a second round trip per message.
         pipe.eval(_RECORD, 1, self._key(conversation_key), at_ms, forget_at_ms)
         return True
 

@@ -35,10 +35,11 @@ def reaped_children_cpu_seconds(pid: int) -> float:
 INFRA = {"rabbitmq": "beam.smp", "redis": "redis-server", "postgresql": "postgres"}
 
 
-def infra_pids() -> dict[str, list[int]]:
-    """The processes of the machine's RabbitMQ, Redis and PostgreSQL, now."""
+def infra_pids(names: tuple[str, ...] = tuple(INFRA)) -> dict[str, list[int]]:
+    """The processes of the machine's RabbitMQ, Redis and PostgreSQL (``names`` of them), now."""
     found: dict[str, list[int]] = {}
-    for name, process in INFRA.items():
+    for name in names:
+        process = INFRA[name]
         out = subprocess.run(["pgrep", "-x", process], capture_output=True, text=True, check=False)
         found[name] = [int(p) for p in out.stdout.split()]
     return found
@@ -49,11 +50,10 @@ def infra_cpu_seconds(names: tuple[str, ...] = tuple(INFRA)) -> dict[str, float]
     connection, and a pool opens and closes them under load. A backend that exited counts through
     the postmaster (its parent, which waited for it)."""
     totals: dict[str, float] = {}
-    for name, pids in infra_pids().items():
-        if name in names:
-            members = set(pids)
-            roots = [pid for pid in pids if _parent(pid) not in members]
-            totals[name] = sum(map(cpu_seconds, pids)) + sum(map(reaped_children_cpu_seconds, roots))
+    for name, pids in infra_pids(names).items():
+        members = set(pids)
+        roots = [pid for pid in pids if _parent(pid) not in members]
+        totals[name] = sum(map(cpu_seconds, pids)) + sum(map(reaped_children_cpu_seconds, roots))
     return totals
 
 
